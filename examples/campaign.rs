@@ -1,0 +1,2 @@
+//! Placeholder for the main example; replaced below.
+fn main() {}

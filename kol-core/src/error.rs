@@ -1,0 +1,144 @@
+//! The one error type of `kol-core`: every way a value can fail validation.
+
+use crate::conversation::ConversationStatus;
+
+/// Everything that can go wrong while building or changing a `kol-core` value.
+///
+/// Each variant names the offending input or field, so its `Display` is a message a user can act
+/// on, and a caller can `match` on the variant to decide what to do.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// The platform name is not one this library knows.
+    #[error("unknown platform {input:?} (expected one of: {expected})")]
+    UnknownPlatform {
+        /// What the caller gave.
+        input: String,
+        /// The accepted names, comma-separated.
+        expected: &'static str,
+    },
+    /// A username is empty or holds characters its platform does not allow.
+    #[error("invalid username {input:?}: {reason}")]
+    InvalidUsername {
+        /// What the caller gave.
+        input: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A profile URL could not be read as `platform + username`.
+    #[error("not a creator profile URL {input:?}: {reason}")]
+    InvalidProfileUrl {
+        /// What the caller gave.
+        input: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A link is not an absolute `http` or `https` URL.
+    #[error("invalid link {input:?}: {reason}")]
+    InvalidLink {
+        /// What the caller gave.
+        input: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A country code is not an assigned ISO 3166-1 alpha-2 code.
+    #[error("unknown country code {input:?} (expected an ISO 3166-1 alpha-2 code such as \"TH\")")]
+    UnknownCountry {
+        /// What the caller gave.
+        input: String,
+    },
+    /// A category tag is empty, too long, or holds characters a tag cannot have.
+    #[error("invalid category {input:?}: {reason}")]
+    InvalidCategory {
+        /// What the caller gave.
+        input: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// A number is outside the range its field allows.
+    #[error("{field} must be between {min} and {max}, got {value}")]
+    OutOfRange {
+        /// The field, e.g. `"followers"` or `"audience_th_pct"`.
+        field: &'static str,
+        /// The rejected value.
+        value: i128,
+        /// Smallest accepted value.
+        min: i128,
+        /// Largest accepted value.
+        max: i128,
+    },
+    /// A text field is empty (after trimming) or longer than its limit.
+    #[error("{field}: {reason}")]
+    InvalidText {
+        /// The field, e.g. `"message body"`.
+        field: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A string is not one of the names of an enumeration (media kind, channel, status...).
+    #[error("unknown {kind} {input:?} (expected one of: {expected})")]
+    UnknownVariant {
+        /// What is being parsed, e.g. `"channel"`.
+        kind: &'static str,
+        /// What the caller gave.
+        input: String,
+        /// The accepted names, comma-separated.
+        expected: &'static str,
+    },
+    /// A deliverable item name is not a lower-case slug.
+    #[error("invalid deliverable item {input:?}: {reason}")]
+    InvalidDeliverableItem {
+        /// What the caller gave.
+        input: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// An embedding does not have exactly [`Embedding::DIM`](crate::Embedding::DIM) values.
+    #[error("an embedding has {expected} values, got {actual}")]
+    EmbeddingDimension {
+        /// Always [`Embedding::DIM`](crate::Embedding::DIM).
+        expected: usize,
+        /// What the caller gave.
+        actual: usize,
+    },
+    /// An embedding holds a NaN or an infinity.
+    #[error("embedding value {index} is not finite ({value})")]
+    EmbeddingNotFinite {
+        /// Position of the first bad value.
+        index: usize,
+        /// The value itself.
+        value: f32,
+    },
+    /// An embedding is all zeros (or so close that its norm underflows): it has no direction.
+    #[error("an embedding must have a non-zero norm")]
+    EmbeddingZeroNorm,
+    /// An embedding's squared norm overflows `f32`, so pgvector could not compare it.
+    #[error("an embedding's norm is too large ({norm:e}); its square must fit an f32")]
+    EmbeddingNormOverflow {
+        /// The Euclidean norm.
+        norm: f64,
+    },
+    /// A media row has neither a local path nor a public URL.
+    #[error("a media item needs a local path or a public URL (or both)")]
+    MissingMediaLocation,
+    /// The `extra` field of a creator is not a JSON object.
+    #[error("extra must be a JSON object, got {found}")]
+    ExtraNotAnObject {
+        /// The JSON type found instead.
+        found: &'static str,
+    },
+    /// A conversation cannot move from one status to another.
+    #[error("a conversation cannot go from {from} to {to}")]
+    InvalidTransition {
+        /// Status before.
+        from: ConversationStatus,
+        /// Requested status.
+        to: ConversationStatus,
+    },
+    /// A confirmed conversation must carry the agreed deliverables, timeline and price.
+    #[error("a confirmed conversation needs agreed terms (deliverables, timeline and price)")]
+    MissingAgreedTerms,
+}
+
+/// `Result` with [`CoreError`] as the error.
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;

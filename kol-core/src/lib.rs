@@ -1,0 +1,54 @@
+//! Domain types and rules of the KOL (creator / influencer) marketing platform.
+//!
+//! `kol-core` models every table of the platform's schema as Rust types that cannot hold an
+//! invalid value: a [`Username`] is always normalized, an [`Embedding`] always has 512 finite
+//! values, a [`Conversation`] only moves forward through its statuses. Constructors validate and
+//! return a [`CoreError`] that names what is wrong; deserializing (serde) validates the same way,
+//! so an invalid JSON document is an error, never an invalid value.
+//!
+//! This crate does no I/O, knows nothing of databases or async, and has few dependencies, so
+//! every other crate of the workspace (and any service) can share its types.
+//!
+//! | table | types |
+//! | --- | --- |
+//! | `kols` | [`Kol`], [`NewKol`], [`Handle`], [`Platform`], [`Username`], [`Categories`], [`Followers`], [`CountryCode`], [`AudienceShare`], [`Link`] |
+//! | `kol_media` | [`KolMedia`], [`NewKolMedia`], [`MediaKind`], [`MediaLocation`], [`Embedding`] |
+//! | `conversations` | [`Conversation`], [`ConversationStatus`], [`Channel`], [`Terms`], [`Transition`] |
+//! | `messages` | [`Message`], [`NewMessage`], [`Direction`], [`MessageBody`] |
+//! | `rate_cards` | [`RateCard`], [`NewRateCard`], [`DeliverableItem`], [`PriceThb`], [`Reach`], [`ReachEstimator`] |
+
+#![warn(missing_docs)]
+
+pub mod category;
+pub mod conversation;
+pub mod country;
+pub mod embedding;
+pub mod error;
+pub mod handle;
+pub mod ids;
+pub mod kol;
+pub mod media;
+pub mod message;
+pub mod metrics;
+pub mod platform;
+pub mod rate_card;
+pub mod text;
+
+pub use category::{Categories, Category};
+pub use conversation::{
+    Channel, Conversation, ConversationParts, ConversationStatus, Terms, Transition,
+};
+pub use country::CountryCode;
+pub use embedding::Embedding;
+pub use error::{CoreError, Result};
+pub use handle::{Handle, Username};
+pub use ids::{ConversationId, KolId, MediaId, MessageId, RateCardId};
+pub use kol::{Extra, Kol, Link, NewKol, extra_from_json};
+pub use media::{KolMedia, MediaKind, MediaLocation, NewKolMedia};
+pub use message::{Direction, Message, MessageBody, NewMessage};
+pub use metrics::{AudienceShare, FollowerTier, Followers, PG_INTEGER_MAX, PriceThb, Reach};
+pub use platform::Platform;
+pub use rate_card::{
+    DeliverableItem, FlatReach, NewRateCard, RateCard, ReachEstimator, TieredReach,
+};
+pub use text::PlainText;
