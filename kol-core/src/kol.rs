@@ -46,6 +46,9 @@ impl Link {
                 url.scheme()
             )));
         }
+        if trimmed.chars().any(char::is_whitespace) {
+            return Err(invalid("it contains whitespace".to_owned()));
+        }
         if url.host_str().is_none_or(str::is_empty) {
             return Err(invalid("it has no host".to_owned()));
         }

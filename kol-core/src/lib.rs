@@ -24,6 +24,7 @@ pub mod conversation;
 pub mod country;
 pub mod embedding;
 pub mod error;
+pub mod filter;
 pub mod handle;
 pub mod ids;
 pub mod kol;
@@ -41,6 +42,7 @@ pub use conversation::{
 pub use country::CountryCode;
 pub use embedding::Embedding;
 pub use error::{CoreError, Result};
+pub use filter::{KolFacts, KolFilter, OutreachFilter};
 pub use handle::{Handle, Username};
 pub use ids::{ConversationId, KolId, MediaId, MessageId, RateCardId};
 pub use kol::{Extra, Kol, Link, NewKol, extra_from_json};

@@ -1,1 +1,33 @@
-//! Placeholder; filled by its own issue.
+//! PostgreSQL 15 + pgvector persistence of the KOL platform, on Diesel and diesel-async.
+//!
+//! Only this crate knows SQL and Diesel: it takes and returns kol-core types, and its row
+//! structs stay private. The database enforces its own rules (CHECK constraints, a partial unique
+//! index, triggers, foreign-key actions; see the migrations), so a second client cannot break
+//! them, and every violation comes back as a typed [`DbError`].
+//!
+//! Start with [`Database::connect`] (a pool of async connections, TLS per the URL's `sslmode`),
+//! then [`Database::run_migrations`].
+
+#![warn(missing_docs)]
+
+pub mod config;
+mod database;
+pub mod error;
+pub mod import;
+pub mod kols;
+pub mod media;
+mod models;
+pub mod rate_cards;
+#[allow(missing_docs)]
+mod schema;
+pub mod search;
+#[cfg(feature = "test-support")]
+pub mod testing;
+mod tls;
+
+pub use config::{DatabaseUrl, DbConfig, RootCerts, SslMode};
+pub use database::{Database, MIGRATIONS};
+pub use error::{DbError, Result};
+pub use import::{CatalogueEntry, ImportOptions, ImportPhase, ImportProgress, ImportReport};
+pub use kols::{KolPage, KolQuery, Page, UpsertOutcome, Upserted};
+pub use search::{MediaHit, NearestOptions, SearchMode, VectorIndex};

@@ -1,0 +1,6 @@
+DROP TABLE kols;
+DROP FUNCTION kol_fold(text);
+DROP FUNCTION kol_follower_tier(integer);
+DROP EXTENSION IF EXISTS pg_trgm;
+DROP EXTENSION IF EXISTS unaccent;
+DROP EXTENSION IF EXISTS vector;

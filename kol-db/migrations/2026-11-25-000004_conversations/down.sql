@@ -1,0 +1,2 @@
+DROP TABLE conversations;
+DROP FUNCTION conversations_check_transition();

@@ -1,0 +1,2 @@
+DROP TABLE messages;
+DROP FUNCTION messages_touch_conversation();

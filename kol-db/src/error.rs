@@ -1,0 +1,177 @@
+//! The one error type of `kol-db`.
+
+use kol_core::{ConversationId, CoreError, KolId};
+
+/// Everything that can go wrong while talking to the database.
+///
+/// Database errors are mapped at the boundary: a caller matches on what happened (not found, a
+/// unique conflict, a rule of the database refused the write, stored data that fails kol-core
+/// validation, a connection problem), never on Diesel or PostgreSQL internals.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DbError {
+    /// The requested row does not exist.
+    #[error("{entity} {key} not found")]
+    NotFound {
+        /// What was looked for (`"kol"`, `"conversation"`...).
+        entity: &'static str,
+        /// How it was looked for (an id or a handle).
+        key: String,
+    },
+    /// The creator already has a conversation that is not closed.
+    #[error("KOL {kol_id} already has an open conversation ({conversation_id})")]
+    OpenConversationExists {
+        /// The creator.
+        kol_id: KolId,
+        /// Its open conversation.
+        conversation_id: ConversationId,
+    },
+    /// A write would break a unique index.
+    #[error("conflict with an existing row ({constraint}): {message}")]
+    UniqueViolation {
+        /// The unique constraint or index.
+        constraint: String,
+        /// PostgreSQL's message.
+        message: String,
+    },
+    /// A write was refused by a rule the database enforces: a CHECK constraint, a trigger, a
+    /// NOT NULL column, or a foreign key (a missing parent, or a delete that would lose history).
+    #[error("rule {constraint} refused the change: {message}")]
+    RuleViolation {
+        /// The constraint or rule name.
+        constraint: String,
+        /// PostgreSQL's message.
+        message: String,
+    },
+    /// The caller's input is invalid (checked before anything is written).
+    #[error("invalid input: {0}")]
+    InvalidInput(#[from] CoreError),
+    /// An argument is out of its documented range (a page size of zero, `k = 0`...).
+    #[error("invalid argument {name}: {reason}")]
+    InvalidArgument {
+        /// The argument.
+        name: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A stored row fails kol-core validation (written by another client, or corrupted).
+    #[error("invalid data stored in {table} row {id}: {source}")]
+    InvalidStoredData {
+        /// The table.
+        table: &'static str,
+        /// The row's id.
+        id: i64,
+        /// What is wrong with it.
+        source: CoreError,
+    },
+    /// The database URL cannot be used (it is never echoed: it may hold a password).
+    #[error("invalid database URL {url}: {reason}")]
+    InvalidUrl {
+        /// The URL with its password replaced by `***`.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// TLS could not be set up (a bad root certificate file, an unsupported `sslmode`...).
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+    /// The server could not be reached, the connection broke, or the pool could not provide one.
+    #[error("database connection failed: {0}")]
+    Connection(String),
+    /// Running or reverting migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// Reading the CSV input failed (an I/O error or a broken header; bad rows are reported in
+    /// the import report instead).
+    #[error("CSV input: {0}")]
+    Csv(String),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Query(diesel::result::Error),
+}
+
+/// `Result` with [`DbError`] as the error.
+pub type Result<T, E = DbError> = std::result::Result<T, E>;
+
+impl From<diesel::result::Error> for DbError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        match error {
+            Error::NotFound => Self::NotFound {
+                entity: "row",
+                key: String::new(),
+            },
+            Error::DatabaseError(kind, info) => {
+                let constraint = info.constraint_name().unwrap_or("unnamed").to_owned();
+                let message = info.message().to_owned();
+                match kind {
+                    Kind::UniqueViolation => Self::UniqueViolation {
+                        constraint,
+                        message,
+                    },
+                    Kind::CheckViolation
+                    | Kind::NotNullViolation
+                    | Kind::ForeignKeyViolation
+                    | Kind::RestrictViolation
+                    | Kind::ExclusionViolation => Self::RuleViolation {
+                        constraint,
+                        message,
+                    },
+                    Kind::UnableToSendCommand | Kind::ClosedConnection => Self::Connection(message),
+                    _ if is_connection_loss(&message) => Self::Connection(message),
+                    _ => Self::Query(Error::DatabaseError(kind, info)),
+                }
+            }
+            Error::BrokenTransactionManager => {
+                Self::Connection("the connection's transaction state is broken".to_owned())
+            }
+            other => Self::Query(other),
+        }
+    }
+}
+
+/// Messages of the server errors that end a session (SQLSTATE classes 08 and 57P0x), which
+/// diesel-async reports as unknown database errors.
+fn is_connection_loss(message: &str) -> bool {
+    const MARKERS: [&str; 5] = [
+        "terminating connection",
+        "the database system is shutting down",
+        "server closed the connection",
+        "connection closed",
+        "connection reset",
+    ];
+    let lower = message.to_ascii_lowercase();
+    MARKERS.iter().any(|m| lower.contains(m))
+}
+
+impl From<diesel::ConnectionError> for DbError {
+    fn from(error: diesel::ConnectionError) -> Self {
+        Self::Connection(error.to_string())
+    }
+}
+
+impl DbError {
+    /// Whether the error comes from the connection (worth retrying on a fresh one), not from the
+    /// request.
+    pub fn is_connection(&self) -> bool {
+        matches!(self, Self::Connection(_))
+    }
+
+    pub(crate) fn not_found(entity: &'static str, key: impl std::fmt::Display) -> Self {
+        Self::NotFound {
+            entity,
+            key: key.to_string(),
+        }
+    }
+
+    pub(crate) fn stored(table: &'static str, id: i64) -> impl FnOnce(CoreError) -> Self {
+        move |source| Self::InvalidStoredData { table, id, source }
+    }
+
+    pub(crate) fn argument(name: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            name,
+            reason: reason.into(),
+        }
+    }
+}

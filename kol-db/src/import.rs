@@ -1,0 +1,282 @@
+//! Bulk import of a creator catalogue: creators with their media, embeddings and rate cards.
+//!
+//! The import streams: it takes entries from an iterator a batch at a time, so memory holds one
+//! batch, never the whole catalogue. Each batch is a few multi-row statements (an upsert of the
+//! creators, then their media and rate cards), all inside one transaction: the import is all or
+//! nothing. Re-importing a creator updates it (by `(platform, username)`) and replaces its media
+//! and rate cards with the entry's: the catalogue is the source of truth for the creators it holds.
+//!
+//! After the load the ivfflat index is rebuilt (an index built on an empty table has poor
+//! recall, as pgvector's documentation warns), unless [`ImportOptions::rebuild_vector_index`] is
+//! off.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use kol_core::{Handle, KolId, NewKol, NewKolMedia, NewRateCard};
+
+use crate::database::Database;
+use crate::error::{DbError, Result};
+use crate::models::{KolValues, MediaValues, RateCardValues};
+use crate::schema::{kol_media, kols, rate_cards};
+use crate::search::VectorIndex;
+
+/// One creator of a catalogue, with its pictures and rate card.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogueEntry {
+    /// The creator.
+    pub kol: NewKol,
+    /// Its pictures (with embeddings, usually).
+    pub media: Vec<NewKolMedia>,
+    /// Its rate-card items (distinct item names).
+    pub rate_cards: Vec<NewRateCard>,
+}
+
+/// Settings of [`Database::import_catalogue`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Creators per batch (default 1,000; `1..=5_000`).
+    pub batch_size: usize,
+    /// Rebuild the vector index after the load (default `true`).
+    pub rebuild_vector_index: bool,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 1_000,
+            rebuild_vector_index: true,
+        }
+    }
+}
+
+/// Where an import is, reported after every batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportProgress {
+    /// Creators written so far.
+    pub creators: u64,
+    /// How many creators the input holds, when the iterator knows (`ExactSizeIterator`).
+    pub total: Option<u64>,
+    /// Pictures written so far.
+    pub media: u64,
+    /// Rate-card items written so far.
+    pub rate_cards: u64,
+    /// The phase the import is in.
+    pub phase: ImportPhase,
+}
+
+/// Phases of an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportPhase {
+    /// Writing rows.
+    Loading,
+    /// Committed; rebuilding the vector index.
+    Indexing,
+    /// Finished.
+    Done,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportReport {
+    /// New creators.
+    pub inserted: u64,
+    /// Existing creators updated.
+    pub updated: u64,
+    /// Pictures written.
+    pub media: u64,
+    /// Rate-card items written.
+    pub rate_cards: u64,
+    /// Time spent loading rows (until commit).
+    pub load_time: Duration,
+    /// Time spent rebuilding the vector index.
+    pub index_time: Duration,
+}
+
+/// Largest number of rows in one multi-row INSERT (PostgreSQL allows 65,535 parameters).
+const ROWS_PER_STATEMENT: usize = 5_000;
+
+impl Database {
+    /// Imports a catalogue in one transaction, reporting progress after every batch.
+    ///
+    /// # Errors
+    /// [`DbError::InvalidArgument`] for a batch size out of range or an entry listing the same
+    /// rate-card item twice (checked per batch before writing); database and connection errors.
+    /// On any error nothing of the import is kept.
+    pub async fn import_catalogue<I>(
+        &self,
+        entries: I,
+        options: &ImportOptions,
+        mut progress: impl FnMut(&ImportProgress) + Send,
+    ) -> Result<ImportReport>
+    where
+        I: IntoIterator<Item = CatalogueEntry>,
+        I::IntoIter: Send,
+    {
+        if !(1..=5_000).contains(&options.batch_size) {
+            return Err(DbError::argument(
+                "batch_size",
+                format!("must be 1..=5000, got {}", options.batch_size),
+            ));
+        }
+        let mut entries = entries.into_iter();
+        let total = match entries.size_hint() {
+            (lo, Some(hi)) if lo == hi => Some(lo as u64),
+            _ => None,
+        };
+        let started = Instant::now();
+        let mut conn = self.dedicated_conn().await?;
+        let batch_size = options.batch_size;
+        let (mut report, state) = conn
+            .transaction::<_, DbError, _>(async |conn| {
+                let mut report = ImportReport {
+                    inserted: 0,
+                    updated: 0,
+                    media: 0,
+                    rate_cards: 0,
+                    load_time: Duration::ZERO,
+                    index_time: Duration::ZERO,
+                };
+                let mut state = ImportProgress {
+                    creators: 0,
+                    total,
+                    media: 0,
+                    rate_cards: 0,
+                    phase: ImportPhase::Loading,
+                };
+                loop {
+                    let batch: Vec<CatalogueEntry> = entries.by_ref().take(batch_size).collect();
+                    if batch.is_empty() {
+                        break;
+                    }
+                    import_batch(conn, batch, &mut report).await?;
+                    state.creators = report.inserted + report.updated;
+                    state.media = report.media;
+                    state.rate_cards = report.rate_cards;
+                    progress(&state);
+                }
+                Ok((report, (state, progress)))
+            })
+            .await?;
+        report.load_time = started.elapsed();
+        let (mut state, mut progress) = state;
+        if options.rebuild_vector_index {
+            state.phase = ImportPhase::Indexing;
+            progress(&state);
+            let t = Instant::now();
+            self.rebuild_vector_index(&VectorIndex::default()).await?;
+            report.index_time = t.elapsed();
+        }
+        state.phase = ImportPhase::Done;
+        progress(&state);
+        Ok(report)
+    }
+}
+
+async fn import_batch(
+    conn: &mut AsyncPgConnection,
+    batch: Vec<CatalogueEntry>,
+    report: &mut ImportReport,
+) -> Result<()> {
+    // The same creator twice in one statement would make the upsert fail; the later entry wins,
+    // as with two upserts in a row.
+    let mut last: HashMap<Handle, usize> = HashMap::with_capacity(batch.len());
+    for (i, entry) in batch.iter().enumerate() {
+        let mut seen = std::collections::HashSet::new();
+        if let Some(card) = entry
+            .rate_cards
+            .iter()
+            .find(|c| !seen.insert(c.item.clone()))
+        {
+            return Err(DbError::argument(
+                "rate_cards",
+                format!("{} lists item {} twice", entry.kol.handle, card.item),
+            ));
+        }
+        last.insert(entry.kol.handle.clone(), i);
+    }
+    let batch: Vec<CatalogueEntry> = batch
+        .into_iter()
+        .enumerate()
+        .filter(|(i, e)| last.get(&e.kol.handle) == Some(i))
+        .map(|(_, e)| e)
+        .collect();
+
+    let values: Vec<KolValues<'_>> = batch.iter().map(|e| KolValues::new(&e.kol)).collect();
+    let mut ids: HashMap<(String, String), KolId> = HashMap::with_capacity(batch.len());
+    let mut updated_ids = Vec::new();
+    for chunk in values.chunks(ROWS_PER_STATEMENT / 2) {
+        let rows: Vec<(i64, String, String, bool)> = diesel::insert_into(kols::table)
+            .values(chunk)
+            .on_conflict((kols::platform, kols::username))
+            .do_update()
+            .set((
+                kols::display_name.eq(diesel::upsert::excluded(kols::display_name)),
+                kols::category.eq(diesel::upsert::excluded(kols::category)),
+                kols::followers.eq(diesel::upsert::excluded(kols::followers)),
+                kols::country.eq(diesel::upsert::excluded(kols::country)),
+                kols::contact.eq(diesel::upsert::excluded(kols::contact)),
+                kols::sample_links.eq(diesel::upsert::excluded(kols::sample_links)),
+                kols::extra.eq(diesel::upsert::excluded(kols::extra)),
+                kols::audience_th_pct.eq(diesel::upsert::excluded(kols::audience_th_pct)),
+            ))
+            .returning((
+                kols::id,
+                kols::platform,
+                kols::username,
+                sql::<Bool>("xmax = 0"),
+            ))
+            .get_results(conn)
+            .await?;
+        for (id, platform, username, inserted) in rows {
+            if inserted {
+                report.inserted += 1;
+            } else {
+                report.updated += 1;
+                updated_ids.push(id);
+            }
+            ids.insert((platform, username), KolId(id));
+        }
+    }
+    if !updated_ids.is_empty() {
+        diesel::delete(kol_media::table.filter(kol_media::kol_id.eq_any(&updated_ids)))
+            .execute(conn)
+            .await?;
+        diesel::delete(rate_cards::table.filter(rate_cards::kol_id.eq_any(&updated_ids)))
+            .execute(conn)
+            .await?;
+    }
+    let id_of = |handle: &Handle| -> Result<KolId> {
+        let key = (
+            handle.platform().as_str().to_owned(),
+            handle.username().as_str().to_owned(),
+        );
+        ids.get(&key)
+            .copied()
+            .ok_or_else(|| DbError::not_found("kol", handle))
+    };
+    let mut media = Vec::new();
+    let mut cards = Vec::new();
+    for entry in &batch {
+        let id = id_of(&entry.kol.handle)?;
+        media.extend(entry.media.iter().map(|m| MediaValues::new(id, m)));
+        cards.extend(entry.rate_cards.iter().map(|c| RateCardValues::new(id, c)));
+    }
+    for chunk in media.chunks(ROWS_PER_STATEMENT) {
+        report.media += diesel::insert_into(kol_media::table)
+            .values(chunk)
+            .execute(conn)
+            .await? as u64;
+    }
+    for chunk in cards.chunks(ROWS_PER_STATEMENT) {
+        report.rate_cards += diesel::insert_into(rate_cards::table)
+            .values(chunk)
+            .execute(conn)
+            .await? as u64;
+    }
+    Ok(())
+}

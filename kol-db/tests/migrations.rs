@@ -1,0 +1,48 @@
+//! Migrations: up, down, up again, from a current-thread runtime (the default of tokio::test).
+
+use kol_db::testing::TestDatabase;
+
+const TABLES: [&str; 5] = ["kols", "kol_media", "conversations", "messages", "rate_cards"];
+
+#[tokio::test] // current-thread runtime on purpose: the migration harness must not need block_in_place
+async fn migrations_go_up_down_and_up_again() {
+    let t = TestDatabase::empty().await.unwrap();
+    let db = t.db();
+    assert!(db.applied_migrations().await.unwrap().is_empty());
+
+    let applied = db.run_migrations().await.unwrap();
+    assert_eq!(applied.len(), 5);
+    assert_eq!(db.applied_migrations().await.unwrap().len(), 5);
+    assert!(db.run_migrations().await.unwrap().is_empty(), "a second run applies nothing");
+    for table in TABLES {
+        assert_eq!(t.count(table).await.unwrap(), 0, "{table} exists and is empty");
+    }
+    assert!(db.pgvector_version().await.unwrap().starts_with("0."));
+
+    let reverted = db.revert_all_migrations().await.unwrap();
+    assert_eq!(reverted.len(), 5);
+    for table in TABLES {
+        assert!(t.count(table).await.is_err(), "{table} is gone");
+    }
+    assert!(db.pgvector_version().await.is_err(), "the extension is dropped too");
+
+    assert_eq!(db.run_migrations().await.unwrap().len(), 5);
+    for table in TABLES {
+        assert_eq!(t.count(table).await.unwrap(), 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_run_on_a_multi_thread_runtime_too() {
+    let t = TestDatabase::empty().await.unwrap();
+    assert_eq!(t.db().run_migrations().await.unwrap().len(), 5);
+}
+
+#[test]
+fn migrations_run_outside_any_async_test_macro() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let t = TestDatabase::empty().await.unwrap();
+        assert_eq!(t.db().run_migrations().await.unwrap().len(), 5);
+    });
+}
