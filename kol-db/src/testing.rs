@@ -85,9 +85,7 @@ impl TestDatabase {
     /// # Errors
     /// The mapped [`DbError`] of the statement.
     pub async fn execute_sql(&self, sql: &str) -> Result<usize> {
-        use diesel_async::RunQueryDsl;
-        let mut conn = self.db.conn().await?;
-        Ok(diesel::sql_query(sql).execute(&mut conn).await?)
+        execute_sql(&self.db, sql).await
     }
 
     /// Number of rows of `table`.
@@ -140,6 +138,17 @@ impl Drop for TestDatabase {
         })
         .join();
     }
+}
+
+/// Runs one SQL statement on a pooled connection of `db`, with kol-db's error mapping; returns
+/// the number of rows affected (or returned).
+///
+/// # Errors
+/// The mapped [`DbError`] of the statement.
+pub async fn execute_sql(db: &Database, sql: &str) -> Result<usize> {
+    use diesel_async::RunQueryDsl;
+    let mut conn = db.conn().await?;
+    Ok(diesel::sql_query(sql).execute(&mut conn).await?)
 }
 
 async fn admin_client(admin: &str) -> Result<tokio_postgres::Client> {

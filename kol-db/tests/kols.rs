@@ -4,8 +4,8 @@ mod common;
 
 use common::{kol, test_db};
 use kol_core::{
-    AudienceShare, Categories, CountryCode, FollowerTier, Followers, Handle, KolFilter, KolId,
-    PlainText, Platform, PriceThb, DeliverableItem, NewRateCard,
+    AudienceShare, Categories, CountryCode, DeliverableItem, FollowerTier, Followers, Handle,
+    KolFilter, KolId, NewRateCard, PlainText, Platform, PriceThb,
 };
 use kol_db::{DbError, KolQuery, Page, UpsertOutcome};
 
@@ -18,9 +18,15 @@ async fn create_then_read_by_id_and_handle() {
     assert_eq!(stored.profile, new);
     assert_eq!(db.kol(stored.id).await.unwrap(), stored);
     assert_eq!(db.kol_by_handle(&new.handle).await.unwrap(), stored);
-    assert!(matches!(db.kol(KolId(999_999)).await, Err(DbError::NotFound { entity: "kol", .. })));
+    assert!(matches!(
+        db.kol(KolId(999_999)).await,
+        Err(DbError::NotFound { entity: "kol", .. })
+    ));
     let other = Handle::new(Platform::X, "nobody").unwrap();
-    assert!(matches!(db.kol_by_handle(&other).await, Err(DbError::NotFound { .. })));
+    assert!(matches!(
+        db.kol_by_handle(&other).await,
+        Err(DbError::NotFound { .. })
+    ));
 }
 
 #[tokio::test]
@@ -46,10 +52,19 @@ async fn upsert_twice_gives_one_row_updated() {
     new.followers = Some(Followers::new(123_456).unwrap());
     new.display_name = None;
     let second = db.upsert_kol(&new).await.unwrap();
-    assert_eq!(second, kol_db::Upserted { id: first.id, outcome: UpsertOutcome::Updated });
+    assert_eq!(
+        second,
+        kol_db::Upserted {
+            id: first.id,
+            outcome: UpsertOutcome::Updated
+        }
+    );
     assert_eq!(t.count("kols").await.unwrap(), 1);
     let stored = db.kol(first.id).await.unwrap();
-    assert_eq!(stored.profile, new, "every column replaced, including the cleared display name");
+    assert_eq!(
+        stored.profile, new,
+        "every column replaced, including the cleared display name"
+    );
 }
 
 #[tokio::test]
@@ -68,7 +83,10 @@ async fn list_filters_and_pages() {
         db.create_kol(&k).await.unwrap();
     }
     let ids = |page: &kol_db::KolPage| page.kols.iter().map(|k| k.id).collect::<Vec<_>>();
-    let all = db.list_kols(&KolQuery::default(), Page::first(100)).await.unwrap();
+    let all = db
+        .list_kols(&KolQuery::default(), Page::first(100))
+        .await
+        .unwrap();
     assert_eq!(all.kols.len(), 30);
     assert!(all.next.is_none());
     assert!(all.kols.windows(2).all(|w| w[0].id < w[1].id));
@@ -90,19 +108,40 @@ async fn list_filters_and_pages() {
             .filter(|k| filter.matches_profile(&k.profile))
             .map(|k| k.id)
             .collect();
-        (KolQuery { filter, name_contains: None }, expected)
+        (
+            KolQuery {
+                filter,
+                name_contains: None,
+            },
+            expected,
+        )
     };
     let cases = [
-        KolFilter { platforms: vec![Platform::Instagram], ..Default::default() },
-        KolFilter { countries: vec![CountryCode::TH], ..Default::default() },
-        KolFilter { categories_any: Categories::parse(["food", "travel"]).unwrap(), ..Default::default() },
+        KolFilter {
+            platforms: vec![Platform::Instagram],
+            ..Default::default()
+        },
+        KolFilter {
+            countries: vec![CountryCode::TH],
+            ..Default::default()
+        },
+        KolFilter {
+            categories_any: Categories::parse(["food", "travel"]).unwrap(),
+            ..Default::default()
+        },
         KolFilter {
             min_followers: Some(Followers::new(5_000).unwrap()),
             max_followers: Some(Followers::new(12_000).unwrap()),
             ..Default::default()
         },
-        KolFilter { tiers: vec![FollowerTier::Nano], ..Default::default() },
-        KolFilter { min_audience_th_pct: Some(AudienceShare::new(20).unwrap()), ..Default::default() },
+        KolFilter {
+            tiers: vec![FollowerTier::Nano],
+            ..Default::default()
+        },
+        KolFilter {
+            min_audience_th_pct: Some(AudienceShare::new(20).unwrap()),
+            ..Default::default()
+        },
         KolFilter {
             platforms: vec![Platform::Tiktok],
             tiers: vec![FollowerTier::Micro, FollowerTier::Mid],
@@ -112,17 +151,29 @@ async fn list_filters_and_pages() {
     ];
     for filter in cases {
         let (query, expected) = check(filter);
-        assert!(!expected.is_empty() && expected.len() < 30, "a meaningful case: {query:?}");
+        assert!(
+            !expected.is_empty() && expected.len() < 30,
+            "a meaningful case: {query:?}"
+        );
         let got = db.list_kols(&query, Page::first(100)).await.unwrap();
         assert_eq!(ids(&got), expected, "{query:?}");
     }
 
     // Name search: case- and accent-insensitive, on display name or username.
-    let by_name = |q: &str| KolQuery { name_contains: Some(q.to_owned()), ..Default::default() };
-    let got = db.list_kols(&by_name("creme brulee"), Page::first(10)).await.unwrap();
+    let by_name = |q: &str| KolQuery {
+        name_contains: Some(q.to_owned()),
+        ..Default::default()
+    };
+    let got = db
+        .list_kols(&by_name("creme brulee"), Page::first(10))
+        .await
+        .unwrap();
     assert_eq!(got.kols.len(), 1);
     assert_eq!(got.kols[0].profile.handle.username().as_str(), "creator_7");
-    let got = db.list_kols(&by_name("INSTA.1"), Page::first(10)).await.unwrap();
+    let got = db
+        .list_kols(&by_name("INSTA.1"), Page::first(10))
+        .await
+        .unwrap();
     assert_eq!(got.kols.len(), 2, "insta.10 and insta.15");
     let got = db.list_kols(&by_name("%"), Page::first(10)).await.unwrap();
     assert!(got.kols.is_empty(), "wildcards are literal");
@@ -140,15 +191,27 @@ async fn max_item_price_filter_uses_rate_cards() {
     let a = db.create_kol(&kol(1)).await.unwrap();
     let b = db.create_kol(&kol(2)).await.unwrap();
     db.create_kol(&kol(3)).await.unwrap(); // no rate card
-    let card = |p| NewRateCard::new(DeliverableItem::TIKTOK_VIDEO, PriceThb::new(p).unwrap(), None);
+    let card = |p| {
+        NewRateCard::new(
+            DeliverableItem::TIKTOK_VIDEO,
+            PriceThb::new(p).unwrap(),
+            None,
+        )
+    };
     db.upsert_rate_card(a.id, &card(1_000)).await.unwrap();
     db.upsert_rate_card(b.id, &card(9_000)).await.unwrap();
     let query = KolQuery {
-        filter: KolFilter { max_item_price: Some(PriceThb::new(5_000).unwrap()), ..Default::default() },
+        filter: KolFilter {
+            max_item_price: Some(PriceThb::new(5_000).unwrap()),
+            ..Default::default()
+        },
         name_contains: None,
     };
     let got = db.list_kols(&query, Page::first(10)).await.unwrap();
-    assert_eq!(got.kols.iter().map(|k| k.id).collect::<Vec<_>>(), vec![a.id]);
+    assert_eq!(
+        got.kols.iter().map(|k| k.id).collect::<Vec<_>>(),
+        vec![a.id]
+    );
 }
 
 #[tokio::test]
@@ -169,7 +232,10 @@ async fn deleting_a_creator_cascades_to_media_and_rate_cards() {
     db.delete_kol(k.id).await.unwrap();
     assert_eq!(t.count("kol_media").await.unwrap(), 0);
     assert_eq!(t.count("rate_cards").await.unwrap(), 0);
-    assert!(matches!(db.delete_kol(k.id).await, Err(DbError::NotFound { .. })));
+    assert!(matches!(
+        db.delete_kol(k.id).await,
+        Err(DbError::NotFound { .. })
+    ));
 }
 
 #[tokio::test]
@@ -177,9 +243,12 @@ async fn deleting_a_creator_with_conversations_is_refused() {
     let t = test_db().await;
     let db = t.db();
     let k = db.create_kol(&kol(1)).await.unwrap();
-    t.execute_sql(&format!("INSERT INTO conversations (kol_id, channel) VALUES ({}, 'dm')", k.id))
-        .await
-        .unwrap();
+    t.execute_sql(&format!(
+        "INSERT INTO conversations (kol_id, channel) VALUES ({}, 'dm')",
+        k.id
+    ))
+    .await
+    .unwrap();
     let err = db.delete_kol(k.id).await.unwrap_err();
     assert!(
         matches!(&err, DbError::RuleViolation { constraint, .. } if constraint == "conversations_kol_id_fkey"),
@@ -201,11 +270,17 @@ async fn media_and_rate_cards_round_trip() {
     }
     let read = db.media_of(k.id).await.unwrap();
     assert_eq!(read, stored);
-    assert_eq!(read.iter().map(|m| &m.media).collect::<Vec<_>>(), entry.media.iter().collect::<Vec<_>>());
+    assert_eq!(
+        read.iter().map(|m| &m.media).collect::<Vec<_>>(),
+        entry.media.iter().collect::<Vec<_>>()
+    );
 
     let e = common::random_embedding(&mut rng);
     db.set_embedding(read[1].id, &e).await.unwrap();
-    assert_eq!(db.media_of(k.id).await.unwrap()[1].media.embedding.as_ref(), Some(&e));
+    assert_eq!(
+        db.media_of(k.id).await.unwrap()[1].media.embedding.as_ref(),
+        Some(&e)
+    );
 
     for c in &entry.rate_cards {
         db.upsert_rate_card(k.id, c).await.unwrap();
@@ -215,7 +290,10 @@ async fn media_and_rate_cards_round_trip() {
     db.upsert_rate_card(k.id, &changed).await.unwrap();
     let cards = db.rate_cards_of(k.id).await.unwrap();
     assert_eq!(cards.len(), 2, "upsert by item name, not a new row");
-    let by_item: Vec<_> = cards.iter().map(|c| (c.card.item.as_str(), c.card.price.get())).collect();
+    let by_item: Vec<_> = cards
+        .iter()
+        .map(|c| (c.card.item.as_str(), c.card.price.get()))
+        .collect();
     assert!(by_item.contains(&("tiktok_video", 1)));
 
     let other = db.create_kol(&kol(9)).await.unwrap();
@@ -223,7 +301,10 @@ async fn media_and_rate_cards_round_trip() {
     assert_eq!(map.len(), 1, "creators without cards are absent");
     assert_eq!(map[&k.id], cards);
 
-    let err = db.upsert_rate_card(KolId(424_242), &changed).await.unwrap_err();
+    let err = db
+        .upsert_rate_card(KolId(424_242), &changed)
+        .await
+        .unwrap_err();
     assert!(matches!(err, DbError::RuleViolation { .. }), "{err}");
     assert_eq!(t.count("rate_cards").await.unwrap(), 2);
 }

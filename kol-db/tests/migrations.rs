@@ -2,7 +2,13 @@
 
 use kol_db::testing::TestDatabase;
 
-const TABLES: [&str; 5] = ["kols", "kol_media", "conversations", "messages", "rate_cards"];
+const TABLES: [&str; 5] = [
+    "kols",
+    "kol_media",
+    "conversations",
+    "messages",
+    "rate_cards",
+];
 
 #[tokio::test] // current-thread runtime on purpose: the migration harness must not need block_in_place
 async fn migrations_go_up_down_and_up_again() {
@@ -13,9 +19,16 @@ async fn migrations_go_up_down_and_up_again() {
     let applied = db.run_migrations().await.unwrap();
     assert_eq!(applied.len(), 5);
     assert_eq!(db.applied_migrations().await.unwrap().len(), 5);
-    assert!(db.run_migrations().await.unwrap().is_empty(), "a second run applies nothing");
+    assert!(
+        db.run_migrations().await.unwrap().is_empty(),
+        "a second run applies nothing"
+    );
     for table in TABLES {
-        assert_eq!(t.count(table).await.unwrap(), 0, "{table} exists and is empty");
+        assert_eq!(
+            t.count(table).await.unwrap(),
+            0,
+            "{table} exists and is empty"
+        );
     }
     assert!(db.pgvector_version().await.unwrap().starts_with("0."));
 
@@ -24,7 +37,10 @@ async fn migrations_go_up_down_and_up_again() {
     for table in TABLES {
         assert!(t.count(table).await.is_err(), "{table} is gone");
     }
-    assert!(db.pgvector_version().await.is_err(), "the extension is dropped too");
+    assert!(
+        db.pgvector_version().await.is_err(),
+        "the extension is dropped too"
+    );
 
     assert_eq!(db.run_migrations().await.unwrap().len(), 5);
     for table in TABLES {
@@ -40,7 +56,10 @@ async fn migrations_run_on_a_multi_thread_runtime_too() {
 
 #[test]
 fn migrations_run_outside_any_async_test_macro() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let t = TestDatabase::empty().await.unwrap();
         assert_eq!(t.db().run_migrations().await.unwrap().len(), 5);

@@ -12,7 +12,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub async fn test_db() -> TestDatabase {
-    TestDatabase::new().await.expect("test database (run scripts/test.sh)")
+    TestDatabase::new()
+        .await
+        .expect("test database (run scripts/test.sh)")
 }
 
 pub fn rng(seed: u64) -> ChaCha8Rng {
@@ -20,7 +22,9 @@ pub fn rng(seed: u64) -> ChaCha8Rng {
 }
 
 pub fn random_embedding(rng: &mut impl Rng) -> Embedding {
-    let v: Vec<f32> = (0..Embedding::DIM).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+    let v: Vec<f32> = (0..Embedding::DIM)
+        .map(|_| rng.random_range(-1.0f32..1.0))
+        .collect();
     Embedding::new(v).unwrap()
 }
 
@@ -40,7 +44,10 @@ pub fn full_entry(i: usize, rng: &mut impl Rng) -> CatalogueEntry {
     kol.handle = Handle::new(platforms[i % 3], &format!("user.{i}")).unwrap();
     kol.contact = Some(PlainText::new(&format!("line:user{i}")).unwrap());
     kol.sample_links = vec![Link::new(&format!("https://example.com/p/{i}")).unwrap()];
-    kol.extra.insert("seed".into(), serde_json::json!({ "i": i, "tags": ["a", "b"] }));
+    kol.extra.insert(
+        "seed".into(),
+        serde_json::json!({ "i": i, "tags": ["a", "b"] }),
+    );
     let media = vec![
         NewKolMedia {
             kind: MediaKind::Profile,
@@ -53,8 +60,14 @@ pub fn full_entry(i: usize, rng: &mut impl Rng) -> CatalogueEntry {
         },
         NewKolMedia {
             kind: MediaKind::Thumb,
-            location: MediaLocation::url(Link::new(&format!("https://cdn.example.com/{i}/t.jpg")).unwrap()),
-            embedding: if i % 7 == 0 { None } else { Some(random_embedding(rng)) },
+            location: MediaLocation::url(
+                Link::new(&format!("https://cdn.example.com/{i}/t.jpg")).unwrap(),
+            ),
+            embedding: if i % 7 == 0 {
+                None
+            } else {
+                Some(random_embedding(rng))
+            },
         },
     ];
     let rate_cards = vec![
@@ -63,7 +76,15 @@ pub fn full_entry(i: usize, rng: &mut impl Rng) -> CatalogueEntry {
             PriceThb::new(rng.random_range(500..50_000)).unwrap(),
             Some(Reach::new(rng.random_range(0..1_000_000)).unwrap()),
         ),
-        NewRateCard::new(DeliverableItem::BUNDLE, PriceThb::new(rng.random_range(1_000..90_000)).unwrap(), None),
+        NewRateCard::new(
+            DeliverableItem::BUNDLE,
+            PriceThb::new(rng.random_range(1_000..90_000)).unwrap(),
+            None,
+        ),
     ];
-    CatalogueEntry { kol, media, rate_cards }
+    CatalogueEntry {
+        kol,
+        media,
+        rate_cards,
+    }
 }

@@ -1,0 +1,385 @@
+//! Every rule the database enforces: a write that breaks it (as a second client would send it,
+//! bypassing kol-core) gets the matching typed error, and the data is unchanged afterwards.
+
+mod common;
+
+use common::{kol, test_db};
+use kol_db::DbError;
+use kol_db::testing::TestDatabase;
+
+/// Runs `sql`, expects a [`DbError::RuleViolation`] (or a unique violation when `unique`) naming
+/// `constraint`, and checks that `table` still has its rows.
+async fn refused(t: &TestDatabase, table: &str, sql: &str, constraint: &str) {
+    let before = t.count(table).await.unwrap();
+    let err = t.execute_sql(sql).await.expect_err(sql);
+    match &err {
+        DbError::RuleViolation { constraint: c, .. }
+        | DbError::UniqueViolation { constraint: c, .. } => {
+            assert_eq!(c, constraint, "{sql}: {err}")
+        }
+        other => panic!("{sql}: expected a rule violation, got {other:?}"),
+    }
+    if constraint.ends_with("_key") || constraint == "conversations_one_open_per_kol" {
+        assert!(matches!(err, DbError::UniqueViolation { .. }), "{err:?}");
+    } else {
+        assert!(matches!(err, DbError::RuleViolation { .. }), "{err:?}");
+    }
+    assert_eq!(
+        t.count(table).await.unwrap(),
+        before,
+        "{sql} changed {table}"
+    );
+}
+
+#[tokio::test]
+async fn kols_rules() {
+    let t = test_db().await;
+    let k = t.db().create_kol(&kol(1)).await.unwrap();
+    let ins = |cols: &str, vals: &str| {
+        format!("INSERT INTO kols (platform, username{cols}) VALUES ({vals})")
+    };
+    let cases = [
+        (ins("", "'myspace', 'a'"), "kols_platform_known"),
+        (ins("", "'tiktok', ''"), "kols_username_normalized"),
+        (ins("", "'tiktok', '@porji'"), "kols_username_normalized"),
+        (ins("", "'tiktok', 'Porji'"), "kols_username_normalized"),
+        (ins("", "'tiktok', 'two words'"), "kols_username_normalized"),
+        (
+            ins("", "'tiktok', 'creator_1'"),
+            "kols_platform_username_key",
+        ),
+        (
+            ins(", display_name", "'tiktok', 'b', '  padded '"),
+            "kols_display_name_trimmed",
+        ),
+        (
+            ins(", category", "'tiktok', 'b', '{Beauty}'"),
+            "kols_category_tags",
+        ),
+        (
+            ins(", category", "'tiktok', 'b', '{\"\"}'"),
+            "kols_category_tags",
+        ),
+        (
+            ins(", followers", "'tiktok', 'b', -1"),
+            "kols_followers_non_negative",
+        ),
+        (ins(", country", "'tiktok', 'b', 'th'"), "kols_country_iso"),
+        (
+            ins(", contact", "'tiktok', 'b', ''"),
+            "kols_contact_trimmed",
+        ),
+        (
+            ins(", sample_links", "'tiktok', 'b', '{ftp://x}'"),
+            "kols_sample_links_http",
+        ),
+        (ins(", extra", "'tiktok', 'b', '[1]'"), "kols_extra_object"),
+        (
+            ins(", audience_th_pct", "'tiktok', 'b', 101"),
+            "kols_audience_th_pct_range",
+        ),
+        (
+            ins(", audience_th_pct", "'tiktok', 'b', -1"),
+            "kols_audience_th_pct_range",
+        ),
+        (
+            format!("UPDATE kols SET username = '@x' WHERE id = {}", k.id),
+            "kols_username_normalized",
+        ),
+    ];
+    for (sql, constraint) in cases {
+        refused(&t, "kols", &sql, constraint).await;
+    }
+    assert_eq!(
+        t.db().kol(k.id).await.unwrap(),
+        k,
+        "the existing row is unchanged"
+    );
+}
+
+#[tokio::test]
+async fn media_and_rate_card_rules() {
+    let t = test_db().await;
+    let k = t.db().create_kol(&kol(1)).await.unwrap();
+    let id = k.id;
+    let zero = format!("'[{}]'", vec!["0"; 512].join(","));
+    let one = format!("'[{}]'", vec!["1"; 512].join(","));
+    let media = |cols: &str, vals: &str| {
+        format!("INSERT INTO kol_media (kol_id, kind{cols}) VALUES ({id}, {vals})")
+    };
+    let cases = [
+        (
+            media(", path", "'banner', '/a.jpg'"),
+            "kol_media_kind_known",
+        ),
+        (media("", "'thumb'"), "kol_media_has_location"),
+        (media(", path", "'thumb', ' '"), "kol_media_path_trimmed"),
+        (
+            media(", media_url", "'thumb', 'file:///a.jpg'"),
+            "kol_media_url_http",
+        ),
+        (
+            media(", path, emb", &format!("'thumb', '/a.jpg', {zero}")),
+            "kol_media_emb_non_zero",
+        ),
+        (
+            format!(
+                "INSERT INTO kol_media (kol_id, kind, path, emb) VALUES (987654, 'thumb', '/a.jpg', {one})"
+            ),
+            "kol_media_kol_id_fkey",
+        ),
+    ];
+    for (sql, constraint) in cases {
+        refused(&t, "kol_media", &sql, constraint).await;
+    }
+    // The vector type itself refuses a wrong width.
+    let before = t.count("kol_media").await.unwrap();
+    assert!(
+        t.execute_sql(&media(", path, emb", "'thumb', '/a.jpg', '[1,2,3]'"))
+            .await
+            .is_err()
+    );
+    assert_eq!(t.count("kol_media").await.unwrap(), before);
+
+    t.execute_sql(&format!(
+        "INSERT INTO rate_cards (kol_id, item, price_integer) VALUES ({id}, 'bundle', 100)"
+    ))
+    .await
+    .unwrap();
+    let card = |vals: &str| {
+        format!("INSERT INTO rate_cards (kol_id, item, price_integer, est_reach) VALUES ({vals})")
+    };
+    let cases = [
+        (
+            card(&format!("{id}, 'Bundle', 1, 1")),
+            "rate_cards_item_slug",
+        ),
+        (
+            card(&format!("{id}, 'video', -1, 1")),
+            "rate_cards_price_non_negative",
+        ),
+        (
+            card(&format!("{id}, 'video', 1, -1")),
+            "rate_cards_est_reach_non_negative",
+        ),
+        (
+            card(&format!("{id}, 'bundle', 5, 5")),
+            "rate_cards_kol_id_item_key",
+        ),
+        (card("987654, 'video', 1, 1"), "rate_cards_kol_id_fkey"),
+    ];
+    for (sql, constraint) in cases {
+        refused(&t, "rate_cards", &sql, constraint).await;
+    }
+}
+
+#[tokio::test]
+async fn conversation_and_message_rules() {
+    let t = test_db().await;
+    let k = t.db().create_kol(&kol(1)).await.unwrap();
+    let id = k.id;
+    t.execute_sql(&format!(
+        "INSERT INTO conversations (id, kol_id, channel) VALUES (1, {id}, 'line')"
+    ))
+    .await
+    .unwrap();
+    let conv = |cols: &str, vals: &str| {
+        format!("INSERT INTO conversations (kol_id, channel{cols}) VALUES ({vals})")
+    };
+    let cases = [
+        (
+            conv("", &format!("{id}, 'fax'")),
+            "conversations_channel_known",
+        ),
+        (
+            conv(", status", &format!("{id}, 'dm', 'won'")),
+            "conversations_status_known",
+        ),
+        (
+            conv("", &format!("{id}, 'dm'")),
+            "conversations_one_open_per_kol",
+        ),
+        (
+            conv(
+                ", status, proposed_deliverables",
+                &format!("{id}, 'dm', 'closed', 'x'"),
+            ),
+            "conversations_proposed_terms_whole",
+        ),
+        (
+            conv(
+                ", status, agreed_deliverables, agreed_timeline",
+                &format!("{id}, 'dm', 'closed', 'x', 'y'"),
+            ),
+            "conversations_agreed_terms_whole",
+        ),
+        (
+            conv(
+                ", status, proposed_deliverables, proposed_timeline, proposed_price_integer",
+                &format!("{id}, 'dm', 'closed', ' ', 'y', 1"),
+            ),
+            "conversations_terms_text",
+        ),
+        (
+            conv(
+                ", status, proposed_deliverables, proposed_timeline, proposed_price_integer",
+                &format!("{id}, 'dm', 'closed', 'x', 'y', -1"),
+            ),
+            "conversations_prices_non_negative",
+        ),
+        (
+            conv(", status", &format!("{id}, 'dm', 'confirmed'")),
+            "conversations_confirmed_has_terms",
+        ),
+        (conv("", "987654, 'dm'"), "conversations_kol_id_fkey"),
+        (
+            "UPDATE conversations SET status = 'confirmed' WHERE id = 1".to_owned(),
+            "conversations_status_transition",
+        ),
+        (
+            "UPDATE conversations SET kol_id = kol_id + 1 WHERE id = 1".to_owned(),
+            "conversations_kol_fixed",
+        ),
+    ];
+    for (sql, constraint) in cases {
+        refused(&t, "conversations", &sql, constraint).await;
+    }
+
+    // Forward moves pass; backward ones and reopening do not.
+    t.execute_sql(
+        "UPDATE conversations SET status = 'negotiating', proposed_deliverables = '1 video', \
+         proposed_timeline = 'Dec', proposed_price_integer = 100 WHERE id = 1",
+    )
+    .await
+    .unwrap();
+    refused(
+        &t,
+        "conversations",
+        "UPDATE conversations SET status = 'contacted' WHERE id = 1",
+        "conversations_status_transition",
+    )
+    .await;
+    t.execute_sql(
+        "UPDATE conversations SET status = 'confirmed', agreed_deliverables = '1 video', \
+         agreed_timeline = 'Dec', agreed_price_integer = 90 WHERE id = 1",
+    )
+    .await
+    .unwrap();
+    refused(
+        &t,
+        "conversations",
+        "UPDATE conversations SET agreed_price_integer = 1 WHERE id = 1",
+        "conversations_agreed_terms_final",
+    )
+    .await;
+    t.execute_sql("UPDATE conversations SET status = 'closed' WHERE id = 1")
+        .await
+        .unwrap();
+    refused(
+        &t,
+        "conversations",
+        "UPDATE conversations SET status = 'negotiating' WHERE id = 1",
+        "conversations_status_transition",
+    )
+    .await;
+    refused(
+        &t,
+        "conversations",
+        "UPDATE conversations SET status = 'confirmed' WHERE id = 1",
+        "conversations_status_transition",
+    )
+    .await;
+
+    let msg = |vals: &str| {
+        format!("INSERT INTO messages (conversation_id, direction, body) VALUES ({vals})")
+    };
+    t.execute_sql(&msg("1, 'in', 'thanks!'")).await.unwrap();
+    let long = "x".repeat(10_001);
+    let cases = [
+        (msg("1, 'sideways', 'hi'"), "messages_direction_known"),
+        (msg("1, 'out', ''"), "messages_body_text"),
+        (msg("1, 'out', E' \\n\\t '"), "messages_body_text"),
+        (msg(&format!("1, 'out', '{long}'")), "messages_body_text"),
+        (msg("987654, 'out', 'hi'"), "messages_conversation_id_fkey"),
+    ];
+    for (sql, constraint) in cases {
+        refused(&t, "messages", &sql, constraint).await;
+    }
+    // History is never lost by a cascade.
+    refused(
+        &t,
+        "conversations",
+        "DELETE FROM conversations WHERE id = 1",
+        "messages_conversation_id_fkey",
+    )
+    .await;
+    refused(
+        &t,
+        "kols",
+        &format!("DELETE FROM kols WHERE id = {id}"),
+        "conversations_kol_id_fkey",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn last_message_at_follows_the_newest_message() {
+    let t = test_db().await;
+    let k = t.db().create_kol(&kol(1)).await.unwrap();
+    t.execute_sql(&format!(
+        "INSERT INTO conversations (id, kol_id, channel) VALUES (1, {}, 'dm')",
+        k.id
+    ))
+    .await
+    .unwrap();
+    let at = |ts: &str| {
+        format!(
+            "INSERT INTO messages (conversation_id, direction, body, created_at) VALUES (1, 'out', 'm', '{ts}')"
+        )
+    };
+    t.execute_sql(&at("2026-01-02T00:00:00Z")).await.unwrap();
+    t.execute_sql(&at("2026-01-01T00:00:00Z")).await.unwrap(); // older, inserted late
+    let newest = t
+        .execute_sql(
+            "SELECT 1 FROM conversations WHERE id = 1 AND last_message_at = '2026-01-02T00:00:00Z'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        newest, 1,
+        "an older message does not move last_message_at back"
+    );
+    t.execute_sql(&at("2026-01-03T00:00:00Z")).await.unwrap();
+    let moved = t
+        .execute_sql(
+            "SELECT 1 FROM conversations WHERE id = 1 AND last_message_at = '2026-01-03T00:00:00Z'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved, 1);
+}
+
+#[tokio::test]
+async fn tiers_in_sql_match_kol_core() {
+    use kol_core::{FollowerTier, Followers};
+    let t: TestDatabase = test_db().await;
+    for n in [
+        0,
+        9_999,
+        10_000,
+        99_999,
+        100_000,
+        499_999,
+        500_000,
+        999_999,
+        1_000_000,
+        i32::MAX as i64,
+    ] {
+        let tier = FollowerTier::of(Followers::new(n).unwrap());
+        let hits = t
+            .execute_sql(&format!("SELECT 1 WHERE kol_follower_tier({n}) = '{tier}'"))
+            .await
+            .unwrap();
+        assert_eq!(hits, 1, "{n} followers is {tier} in both");
+    }
+}
