@@ -16,11 +16,13 @@ use std::time::{Duration, Instant};
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
+use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use kol_core::{Handle, KolId, NewKol, NewKolMedia, NewRateCard};
 
 use crate::database::Database;
 use crate::error::{DbError, Result};
+use crate::kols::UpsertOutcome;
 use crate::models::{KolValues, MediaValues, RateCardValues};
 use crate::schema::{kol_media, kols, rate_cards};
 use crate::search::VectorIndex;
@@ -95,6 +97,50 @@ pub struct ImportReport {
     pub load_time: Duration,
     /// Time spent rebuilding the vector index.
     pub index_time: Duration,
+}
+
+/// Upserts creators with distinct handles in multi-row statements; returns each creator's
+/// `(platform, username)`, id and whether it was inserted or updated.
+pub(crate) async fn upsert_kols(
+    conn: &mut AsyncPgConnection,
+    kols: &[&NewKol],
+) -> Result<Vec<((String, String), KolId, UpsertOutcome)>> {
+    let values: Vec<KolValues<'_>> = kols.iter().map(|k| KolValues::new(k)).collect();
+    let mut out = Vec::with_capacity(kols.len());
+    for chunk in values.chunks(ROWS_PER_STATEMENT / 2) {
+        let rows: Vec<(i64, String, String, bool)> = diesel::insert_into(kols::table)
+            .values(chunk)
+            .on_conflict((kols::platform, kols::username))
+            .do_update()
+            .set((
+                kols::display_name.eq(excluded(kols::display_name)),
+                kols::category.eq(excluded(kols::category)),
+                kols::followers.eq(excluded(kols::followers)),
+                kols::country.eq(excluded(kols::country)),
+                kols::contact.eq(excluded(kols::contact)),
+                kols::sample_links.eq(excluded(kols::sample_links)),
+                kols::extra.eq(excluded(kols::extra)),
+                kols::audience_th_pct.eq(excluded(kols::audience_th_pct)),
+            ))
+            // `xmax = 0` holds for a freshly inserted row version, not for an updated one.
+            .returning((
+                kols::id,
+                kols::platform,
+                kols::username,
+                sql::<Bool>("xmax = 0"),
+            ))
+            .get_results(conn)
+            .await?;
+        out.extend(rows.into_iter().map(|(id, platform, username, inserted)| {
+            let outcome = if inserted {
+                UpsertOutcome::Inserted
+            } else {
+                UpsertOutcome::Updated
+            };
+            ((platform, username), KolId(id), outcome)
+        }));
+    }
+    Ok(out)
 }
 
 /// Largest number of rows in one multi-row INSERT (PostgreSQL allows 65,535 parameters).
@@ -206,41 +252,18 @@ async fn import_batch(
         .map(|(_, e)| e)
         .collect();
 
-    let values: Vec<KolValues<'_>> = batch.iter().map(|e| KolValues::new(&e.kol)).collect();
+    let kols: Vec<&NewKol> = batch.iter().map(|e| &e.kol).collect();
     let mut ids: HashMap<(String, String), KolId> = HashMap::with_capacity(batch.len());
     let mut updated_ids = Vec::new();
-    for chunk in values.chunks(ROWS_PER_STATEMENT / 2) {
-        let rows: Vec<(i64, String, String, bool)> = diesel::insert_into(kols::table)
-            .values(chunk)
-            .on_conflict((kols::platform, kols::username))
-            .do_update()
-            .set((
-                kols::display_name.eq(diesel::upsert::excluded(kols::display_name)),
-                kols::category.eq(diesel::upsert::excluded(kols::category)),
-                kols::followers.eq(diesel::upsert::excluded(kols::followers)),
-                kols::country.eq(diesel::upsert::excluded(kols::country)),
-                kols::contact.eq(diesel::upsert::excluded(kols::contact)),
-                kols::sample_links.eq(diesel::upsert::excluded(kols::sample_links)),
-                kols::extra.eq(diesel::upsert::excluded(kols::extra)),
-                kols::audience_th_pct.eq(diesel::upsert::excluded(kols::audience_th_pct)),
-            ))
-            .returning((
-                kols::id,
-                kols::platform,
-                kols::username,
-                sql::<Bool>("xmax = 0"),
-            ))
-            .get_results(conn)
-            .await?;
-        for (id, platform, username, inserted) in rows {
-            if inserted {
-                report.inserted += 1;
-            } else {
+    for (handle_key, id, outcome) in upsert_kols(conn, &kols).await? {
+        match outcome {
+            UpsertOutcome::Inserted => report.inserted += 1,
+            UpsertOutcome::Updated => {
                 report.updated += 1;
-                updated_ids.push(id);
+                updated_ids.push(id.get());
             }
-            ids.insert((platform, username), KolId(id));
         }
+        ids.insert(handle_key, id);
     }
     if !updated_ids.is_empty() {
         diesel::delete(kol_media::table.filter(kol_media::kol_id.eq_any(&updated_ids)))

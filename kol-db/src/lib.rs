@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod csv_import;
 mod database;
 pub mod error;
 pub mod import;
@@ -26,6 +27,7 @@ pub mod testing;
 mod tls;
 
 pub use config::{DatabaseUrl, DbConfig, RootCerts, SslMode};
+pub use csv_import::{CsvImportReport, SkippedRow};
 pub use database::{Database, MIGRATIONS};
 pub use error::{DbError, Result};
 pub use import::{CatalogueEntry, ImportOptions, ImportPhase, ImportProgress, ImportReport};
