@@ -1,1 +1,4 @@
-//! Shared code of the example programs.
+//! Shared code of the example programs: the catalogue generator and the command-line logic the
+//! examples run, kept here so tests can call it.
+
+pub mod catalogue;

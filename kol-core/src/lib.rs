@@ -19,6 +19,7 @@
 
 #![warn(missing_docs)]
 
+pub mod catalogue;
 pub mod category;
 pub mod conversation;
 pub mod country;
@@ -35,6 +36,7 @@ pub mod platform;
 pub mod rate_card;
 pub mod text;
 
+pub use catalogue::CatalogueEntry;
 pub use category::{Categories, Category};
 pub use conversation::{
     Channel, Conversation, ConversationParts, ConversationStatus, Terms, Transition,

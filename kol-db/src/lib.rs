@@ -30,6 +30,7 @@ pub use config::{DatabaseUrl, DbConfig, RootCerts, SslMode};
 pub use csv_import::{CsvImportReport, SkippedRow};
 pub use database::{Database, MIGRATIONS};
 pub use error::{DbError, Result};
-pub use import::{CatalogueEntry, ImportOptions, ImportPhase, ImportProgress, ImportReport};
+pub use import::{ImportOptions, ImportPhase, ImportProgress, ImportReport};
+pub use kol_core::CatalogueEntry;
 pub use kols::{KolPage, KolQuery, Page, UpsertOutcome, Upserted};
 pub use search::{MediaHit, NearestOptions, SearchMode, VectorIndex};

@@ -215,6 +215,40 @@ impl Database {
     }
 }
 
+/// Drops the vector index inside the caller's transaction and returns its definition (`None`
+/// when there is none).
+pub(crate) async fn take_vector_index(conn: &mut AsyncPgConnection) -> Result<Option<String>> {
+    #[derive(QueryableByName)]
+    struct Def {
+        #[diesel(sql_type = Text)]
+        indexdef: String,
+    }
+    let defs: Vec<Def> = diesel::sql_query("SELECT indexdef FROM pg_indexes WHERE indexname = $1")
+        .bind::<Text, _>(VECTOR_INDEX_NAME)
+        .load(conn)
+        .await?;
+    let Some(def) = defs.into_iter().next() else {
+        return Ok(None);
+    };
+    conn.batch_execute(&format!("DROP INDEX {VECTOR_INDEX_NAME}"))
+        .await?;
+    Ok(Some(def.indexdef))
+}
+
+/// Builds the vector index again from the definition [`take_vector_index`] returned, with the
+/// HNSW safeguard of [`Database::rebuild_vector_index`].
+pub(crate) async fn restore_vector_index(
+    conn: &mut AsyncPgConnection,
+    definition: &str,
+) -> Result<()> {
+    if definition.contains("USING hnsw") && !pgvector_at_least(conn, (0, 8, 2)).await? {
+        conn.batch_execute("SET LOCAL max_parallel_maintenance_workers = 0")
+            .await?;
+    }
+    conn.batch_execute(definition).await?;
+    Ok(())
+}
+
 pub(crate) fn check_k(k: usize) -> Result<()> {
     if k == 0 || k > MAX_K {
         return Err(DbError::argument(

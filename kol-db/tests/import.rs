@@ -1,5 +1,7 @@
 //! Bulk import: a 1,000-creator catalogue round-trips exactly; re-importing updates in place.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{full_entry, rng, test_db};

@@ -1,5 +1,7 @@
 //! Creators: create, upsert, read, list with filters and pagination, delete.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{kol, test_db};

@@ -1,5 +1,7 @@
 //! Migrations: up, down, up again, from a current-thread runtime (the default of tokio::test).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use kol_db::testing::TestDatabase;
 
 const TABLES: [&str; 5] = [

@@ -1,5 +1,7 @@
 //! The nearest-media primitive agrees with an exact scan computed in Rust.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{random_embedding, rng, test_db};

@@ -1,6 +1,8 @@
 //! Every rule the database enforces: a write that breaks it (as a second client would send it,
 //! bypassing kol-core) gets the matching typed error, and the data is unchanged afterwards.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{kol, test_db};

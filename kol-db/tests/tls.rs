@@ -1,6 +1,8 @@
 //! TLS against the local server (Debian's cluster serves TLS with its self-signed "snakeoil"
 //! certificate when `ssl = on`; scripts/provision-postgres.sh makes sure it is on).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use kol_db::testing::{TestDatabase, execute_sql};
 use kol_db::{Database, DbError};
 

@@ -21,5 +21,9 @@ CREATE TABLE kol_media (
     CONSTRAINT kol_media_emb_non_zero CHECK (vector_norm(emb) > 0)
 );
 
+-- Keep embeddings inline in the heap row (2 KiB), not out of line in TOAST: exact scans then
+-- read each vector directly, and bulk loads skip the TOAST writes (pgvector's own advice).
+ALTER TABLE kol_media ALTER COLUMN emb SET STORAGE PLAIN;
+
 CREATE INDEX kol_media_kol_id_idx ON kol_media (kol_id);
 CREATE INDEX kol_media_emb_idx ON kol_media USING ivfflat (emb vector_cosine_ops) WITH (lists = 100);

@@ -1,5 +1,5 @@
 //! Sample data shared by the integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use kol_core::{
     AudienceShare, Categories, CountryCode, DeliverableItem, Embedding, Followers, Handle, Link,
@@ -11,24 +11,24 @@ use kol_db::testing::TestDatabase;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-pub async fn test_db() -> TestDatabase {
+pub(crate) async fn test_db() -> TestDatabase {
     TestDatabase::new()
         .await
         .expect("test database (run scripts/test.sh)")
 }
 
-pub fn rng(seed: u64) -> ChaCha8Rng {
+pub(crate) fn rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
 }
 
-pub fn random_embedding(rng: &mut impl Rng) -> Embedding {
+pub(crate) fn random_embedding(rng: &mut impl Rng) -> Embedding {
     let v: Vec<f32> = (0..Embedding::DIM)
         .map(|_| rng.random_range(-1.0f32..1.0))
         .collect();
     Embedding::new(v).unwrap()
 }
 
-pub fn kol(i: usize) -> NewKol {
+pub(crate) fn kol(i: usize) -> NewKol {
     let mut k = NewKol::new(Handle::new(Platform::Tiktok, &format!("creator_{i}")).unwrap());
     k.display_name = Some(PlainText::new(&format!("Creator {i}")).unwrap());
     k.followers = Some(Followers::new(1_000 * i as i64).unwrap());
@@ -38,7 +38,7 @@ pub fn kol(i: usize) -> NewKol {
     k
 }
 
-pub fn full_entry(i: usize, rng: &mut impl Rng) -> CatalogueEntry {
+pub(crate) fn full_entry(i: usize, rng: &mut impl Rng) -> CatalogueEntry {
     let mut kol = kol(i);
     let platforms = [Platform::Tiktok, Platform::Instagram, Platform::Youtube];
     kol.handle = Handle::new(platforms[i % 3], &format!("user.{i}")).unwrap();
