@@ -72,6 +72,9 @@ impl Username {
                 "character {c:?} is not allowed in a {platform} username"
             )));
         }
+        if platform.reserved_paths().contains(&self.0.as_str()) {
+            return Err(invalid(format!("{:?} is a {platform} page, not a username", self.0)));
+        }
         let max = platform.max_username_len();
         if self.0.len() > max {
             return Err(invalid(format!(
@@ -225,7 +228,7 @@ impl Handle {
                 .strip_prefix('@')
                 .ok_or_else(|| invalid(format!("a {platform} profile path starts with '@'")))?,
             Platform::Instagram | Platform::Facebook | Platform::X | Platform::Twitch => {
-                if RESERVED_PATHS.contains(&first.to_ascii_lowercase().as_str()) {
+                if platform.reserved_paths().contains(&first.to_ascii_lowercase().as_str()) {
                     return Err(invalid(format!("/{first} is not a {platform} profile")));
                 }
                 first.as_str()
@@ -259,34 +262,6 @@ impl Handle {
         }
     }
 }
-
-/// First path segments that are site pages, not usernames.
-const RESERVED_PATHS: &[&str] = &[
-    "p",
-    "reel",
-    "reels",
-    "stories",
-    "explore",
-    "tv",
-    "accounts",
-    "home",
-    "search",
-    "i",
-    "intent",
-    "hashtag",
-    "share",
-    "watch",
-    "groups",
-    "events",
-    "profile.php",
-    "pages",
-    "videos",
-    "directory",
-    "settings",
-    "login",
-    "messages",
-    "notifications",
-];
 
 /// Decodes `%XX` escapes (a username never needs them, but links from spreadsheets have them).
 fn percent_decode(segment: &str) -> String {
@@ -332,6 +307,8 @@ mod tests {
         assert!(Handle::new(Platform::Youtube, "has-dash").is_ok());
         assert!(Handle::new(Platform::X, "sixteen_chars_xx").is_err());
         assert!(Handle::new(Platform::X, "fifteen_chars_x").is_ok());
+        assert!(Handle::new(Platform::Instagram, "explore").is_err(), "a reserved page");
+        assert!(Handle::new(Platform::Facebook, "p").is_ok(), "reserved on Instagram only");
     }
 
     #[test]

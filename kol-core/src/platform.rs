@@ -86,6 +86,30 @@ impl Platform {
         }
     }
 
+    /// First path segments of the platform's web site that are pages, not profiles: no creator
+    /// can have them as a username there.
+    pub const fn reserved_paths(self) -> &'static [&'static str] {
+        match self {
+            Self::Instagram | Self::Threads => &[
+                "p", "reel", "reels", "stories", "explore", "tv", "accounts", "direct", "about",
+                "legal", "developer",
+            ],
+            Self::Facebook => &[
+                "profile.php", "pages", "groups", "events", "watch", "marketplace", "gaming",
+                "share", "hashtag", "photo", "photo.php", "login", "settings", "help", "messages",
+                "notifications",
+            ],
+            Self::X => &[
+                "i", "home", "search", "intent", "hashtag", "explore", "settings", "messages",
+                "notifications", "share", "login", "logout", "signup", "tos", "privacy",
+            ],
+            Self::Twitch => &["directory", "settings", "search", "login", "signup", "downloads", "p", "jobs"],
+            Self::Youtube => &["watch", "channel", "c", "user", "shorts", "results", "feed", "playlist"],
+            Self::Tiktok => &["discover", "explore", "foryou", "following", "live", "tag", "music"],
+            Self::Lemon8 => &["discover", "explore"],
+        }
+    }
+
     /// The platform whose web site is `host` (`www.tiktok.com`, `m.facebook.com`, `x.com`...).
     pub fn from_host(host: &str) -> Option<Self> {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
