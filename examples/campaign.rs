@@ -24,14 +24,20 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { category: "beauty".into(), creators: 5_000, top: 10 };
+    let mut args = Args {
+        category: "beauty".into(),
+        creators: 5_000,
+        top: 10,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
         match flag.as_str() {
             "--category" => args.category = value("--category")?.to_lowercase(),
             "--creators" => {
-                args.creators = value("--creators")?.parse().map_err(|e| format!("--creators: {e}"))?
+                args.creators = value("--creators")?
+                    .parse()
+                    .map_err(|e| format!("--creators: {e}"))?
             }
             "--top" => args.top = value("--top")?.parse().map_err(|e| format!("--top: {e}"))?,
             "-h" | "--help" => {
@@ -41,7 +47,11 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     if !CATEGORIES.contains(&args.category.as_str()) {
-        return Err(format!("--category: unknown category {:?} (one of: {})", args.category, CATEGORIES.join(", ")));
+        return Err(format!(
+            "--category: unknown category {:?} (one of: {})",
+            args.category,
+            CATEGORIES.join(", ")
+        ));
     }
     if args.top == 0 || args.creators == 0 {
         return Err("--top and --creators must be at least 1".into());
@@ -50,7 +60,11 @@ fn parse_args() -> Result<Args, String> {
 }
 
 /// KOL-level ranking in memory: each creator's best (smallest) distance over its pictures.
-fn rank_in_memory(catalogue: &[CatalogueEntry], brief: &Embedding, top: usize) -> Vec<(usize, f64)> {
+fn rank_in_memory(
+    catalogue: &[CatalogueEntry],
+    brief: &Embedding,
+    top: usize,
+) -> Vec<(usize, f64)> {
     let mut scored: Vec<(usize, f64)> = catalogue
         .iter()
         .enumerate()
@@ -87,7 +101,9 @@ async fn rank_in_postgres(
         eprintln!();
     }
     // Enough pictures to cover `top` distinct creators; exact scan so the answer is exact.
-    let hits = db.nearest_media(brief, top * 8, &NearestOptions::exact()).await?;
+    let hits = db
+        .nearest_media(brief, top * 8, &NearestOptions::exact())
+        .await?;
     let mut best: Vec<(KolId, f64)> = Vec::new();
     let mut seen = HashMap::new();
     for h in hits {
@@ -105,8 +121,12 @@ async fn rank_in_postgres(
 
 fn print_row(rank: usize, kol: &kol_core::NewKol, distance: f64) {
     let name = kol.display_name.as_ref().map_or("-", |n| n.as_str());
-    let followers = kol.followers.map_or("-".to_owned(), |f| f.get().to_string());
-    let th = kol.audience_th_pct.map_or("-".to_owned(), |a| a.to_string());
+    let followers = kol
+        .followers
+        .map_or("-".to_owned(), |f| f.get().to_string());
+    let th = kol
+        .audience_th_pct
+        .map_or("-".to_owned(), |a| a.to_string());
     let cats: Vec<String> = kol.categories.to_strings();
     println!(
         "{rank:>3}  {:<28} {:<22} {:>10} {:>6}  {:<20} {:.4}",
@@ -131,14 +151,20 @@ async fn main() -> ExitCode {
     let spec = CatalogueSpec::with_creators(args.creators);
     let brief = brief_for_category(&args.category, 1);
     println!(
-        "{:>3}  {:<28} {:<22} {:>10} {:>6}  {:<20} {}",
-        "#", "creator", "name", "followers", "TH", "categories", "distance"
+        "{:>3}  {:<28} {:<22} {:>10} {:>6}  {:<20} distance",
+        "#", "creator", "name", "followers", "TH", "categories"
     );
     match DatabaseUrl::from_env() {
         None => {
-            eprintln!("no DATABASE_URL: running in memory on {} generated creators", args.creators);
+            eprintln!(
+                "no DATABASE_URL: running in memory on {} generated creators",
+                args.creators
+            );
             let catalogue: Vec<CatalogueEntry> = spec.generate().collect();
-            for (rank, (i, d)) in rank_in_memory(&catalogue, &brief, args.top).into_iter().enumerate() {
+            for (rank, (i, d)) in rank_in_memory(&catalogue, &brief, args.top)
+                .into_iter()
+                .enumerate()
+            {
                 print_row(rank + 1, &catalogue[i].kol, d);
             }
         }

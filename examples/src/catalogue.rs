@@ -16,7 +16,7 @@
 //! - **Rate cards**: by follower tier (nano creators charge more per follower than mega ones),
 //!   platform items (a TikTok video, an Instagram post, story or reel, a YouTube video...), and
 //!   bundles of two or three items at a discount. Estimated reach follows
-//!   [`TieredReach`](kol_core::TieredReach) with noise; some cards have none (the fallback applies).
+//!   [`TieredReach`] with noise; some cards have none (the fallback applies).
 
 use std::ops::RangeInclusive;
 

@@ -73,7 +73,10 @@ impl Username {
             )));
         }
         if platform.reserved_paths().contains(&self.0.as_str()) {
-            return Err(invalid(format!("{:?} is a {platform} page, not a username", self.0)));
+            return Err(invalid(format!(
+                "{:?} is a {platform} page, not a username",
+                self.0
+            )));
         }
         let max = platform.max_username_len();
         if self.0.len() > max {
@@ -228,7 +231,10 @@ impl Handle {
                 .strip_prefix('@')
                 .ok_or_else(|| invalid(format!("a {platform} profile path starts with '@'")))?,
             Platform::Instagram | Platform::Facebook | Platform::X | Platform::Twitch => {
-                if platform.reserved_paths().contains(&first.to_ascii_lowercase().as_str()) {
+                if platform
+                    .reserved_paths()
+                    .contains(&first.to_ascii_lowercase().as_str())
+                {
                     return Err(invalid(format!("/{first} is not a {platform} profile")));
                 }
                 first.as_str()
@@ -307,8 +313,14 @@ mod tests {
         assert!(Handle::new(Platform::Youtube, "has-dash").is_ok());
         assert!(Handle::new(Platform::X, "sixteen_chars_xx").is_err());
         assert!(Handle::new(Platform::X, "fifteen_chars_x").is_ok());
-        assert!(Handle::new(Platform::Instagram, "explore").is_err(), "a reserved page");
-        assert!(Handle::new(Platform::Facebook, "p").is_ok(), "reserved on Instagram only");
+        assert!(
+            Handle::new(Platform::Instagram, "explore").is_err(),
+            "a reserved page"
+        );
+        assert!(
+            Handle::new(Platform::Facebook, "p").is_ok(),
+            "reserved on Instagram only"
+        );
     }
 
     #[test]

@@ -12,7 +12,10 @@ use proptest::prelude::*;
 const CASES: u32 = 1_000;
 
 fn config() -> ProptestConfig {
-    ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(CASES) }
+    ProptestConfig {
+        failure_persistence: None,
+        ..ProptestConfig::with_cases(CASES)
+    }
 }
 
 fn platform() -> impl Strategy<Value = Platform> {
@@ -21,11 +24,13 @@ fn platform() -> impl Strategy<Value = Platform> {
 
 /// Raw usernames that are often valid: optional '@', mixed case, padding.
 fn raw_username() -> impl Strategy<Value = String> {
-    ("[ ]{0,2}", "@?", "[A-Za-z0-9_.]{1,14}", "[ ]{0,2}").prop_map(|(a, b, c, d)| format!("{a}{b}{c}{d}"))
+    ("[ ]{0,2}", "@?", "[A-Za-z0-9_.]{1,14}", "[ ]{0,2}")
+        .prop_map(|(a, b, c, d)| format!("{a}{b}{c}{d}"))
 }
 
 fn handle() -> impl Strategy<Value = Handle> {
-    (platform(), "[a-z0-9]{1,15}").prop_filter_map("not a reserved page", |(p, u)| Handle::new(p, &u).ok())
+    (platform(), "[a-z0-9]{1,15}")
+        .prop_filter_map("not a reserved page", |(p, u)| Handle::new(p, &u).ok())
 }
 
 fn embedding() -> impl Strategy<Value = Embedding> {
@@ -39,7 +44,9 @@ fn new_kol() -> impl Strategy<Value = NewKol> {
         proptest::option::of("[A-Za-z ]{1,20}[A-Za-z]"),
         proptest::collection::vec("[a-z]{1,10}", 0..4),
         proptest::option::of(0i64..=i64::from(i32::MAX)),
-        proptest::option::of(proptest::sample::select(CountryCode::all().collect::<Vec<_>>())),
+        proptest::option::of(proptest::sample::select(
+            CountryCode::all().collect::<Vec<_>>(),
+        )),
         proptest::option::of(0i64..=100),
         proptest::collection::vec("[a-z]{1,8}", 0..3),
     )
@@ -50,7 +57,10 @@ fn new_kol() -> impl Strategy<Value = NewKol> {
             k.followers = followers.map(|f| Followers::new(f).unwrap());
             k.country = country;
             k.audience_th_pct = share.map(|s| AudienceShare::new(s).unwrap());
-            k.sample_links = links.iter().map(|l| Link::new(&format!("https://{l}.example.com/p")).unwrap()).collect();
+            k.sample_links = links
+                .iter()
+                .map(|l| Link::new(&format!("https://{l}.example.com/p")).unwrap())
+                .collect();
             k.extra.insert("n".into(), serde_json::json!(links.len()));
             k
         })

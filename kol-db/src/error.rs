@@ -26,6 +26,17 @@ pub enum DbError {
         /// Its open conversation.
         conversation_id: ConversationId,
     },
+    /// The conversation is no longer in the status the caller acted on: another transition got
+    /// there first. Nothing changed; read it again and decide.
+    #[error("conversation {id} is {actual}, not {expected} as expected (changed meanwhile)")]
+    StaleConversation {
+        /// The conversation.
+        id: ConversationId,
+        /// The status the caller expected.
+        expected: kol_core::ConversationStatus,
+        /// The status it has.
+        actual: kol_core::ConversationStatus,
+    },
     /// A write would break a unique index.
     #[error("conflict with an existing row ({constraint}): {message}")]
     UniqueViolation {

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod conversations;
 pub mod csv_import;
 mod database;
 pub mod error;
@@ -27,6 +28,7 @@ pub mod testing;
 mod tls;
 
 pub use config::{DatabaseUrl, DbConfig, RootCerts, SslMode};
+pub use conversations::{PipelineQuery, Recorded, Thread, TransitionOptions, TransitionOutcome};
 pub use csv_import::{CsvImportReport, SkippedRow};
 pub use database::{Database, MIGRATIONS};
 pub use error::{DbError, Result};

@@ -151,6 +151,20 @@ pub async fn execute_sql(db: &Database, sql: &str) -> Result<usize> {
     Ok(diesel::sql_query(sql).execute(&mut conn).await?)
 }
 
+/// Runs one SQL query on a pooled connection of `db` and loads its rows (for tests that read
+/// server views such as `pg_stat_activity`).
+///
+/// # Errors
+/// The mapped [`DbError`] of the query.
+pub async fn query_sql<T>(db: &Database, sql: &str) -> Result<Vec<T>>
+where
+    T: diesel::QueryableByName<diesel::pg::Pg> + Send + 'static,
+{
+    use diesel_async::RunQueryDsl;
+    let mut conn = db.conn().await?;
+    Ok(diesel::sql_query(sql).load(&mut conn).await?)
+}
+
 async fn admin_client(admin: &str) -> Result<tokio_postgres::Client> {
     let (client, connection) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
         .await

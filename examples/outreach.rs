@@ -1,0 +1,121 @@
+//! Walks one negotiation with a creator, from the first message to confirmed terms, against
+//! PostgreSQL, and prints the thread.
+//!
+//! ```text
+//! DATABASE_URL=postgres://user:password@localhost/kol cargo run -p kol-examples --example outreach
+//! ```
+//!
+//! It runs the migrations, upserts a demo creator (`tiktok:@porji`), closes any conversation left
+//! open with it by an earlier run, and then: opens a conversation on LINE with a first message,
+//! records the creator's reply, proposes terms, receives a counter-offer, agrees, and prints the
+//! whole thread.
+
+use std::process::ExitCode;
+
+use kol_core::{
+    AudienceShare, Categories, Channel, CountryCode, Followers, Handle, MessageBody, NewKol,
+    NewMessage, PlainText, PriceThb, Terms,
+};
+use kol_db::{Database, DatabaseUrl, DbError};
+
+fn body(text: &str) -> Result<MessageBody, DbError> {
+    Ok(MessageBody::new(text)?)
+}
+
+async fn run(url: DatabaseUrl) -> Result<(), DbError> {
+    let db = Database::connect(url).await?;
+    db.run_migrations().await?;
+
+    let mut creator = NewKol::new(Handle::from_profile_url(
+        "https://www.tiktok.com/@Porji?lang=th",
+    )?);
+    creator.display_name = Some(PlainText::new("Porji")?);
+    creator.categories = Categories::parse(["beauty", "skincare"])?;
+    creator.followers = Some(Followers::new(120_000)?);
+    creator.country = Some(CountryCode::TH);
+    creator.audience_th_pct = Some(AudienceShare::new(85)?);
+    let kol_id = db.upsert_kol(&creator).await?.id;
+
+    // Start fresh: one open conversation per creator is a rule of the database.
+    for c in db.kol_history(kol_id).await? {
+        if c.status().is_open() {
+            db.close_conversation(c.id()).await?;
+        }
+    }
+
+    let opened = db
+        .open_conversation(
+            kol_id,
+            Channel::Line,
+            &body("สวัสดีค่ะ! We are launching a serum for sensitive skin in Bangkok. Interested?")?,
+        )
+        .await?;
+    let id = opened.conversation.id();
+    db.add_message(
+        id,
+        &NewMessage::inbound(body("Hi! Yes, happy to hear more. My rates are attached.")?),
+    )
+    .await?;
+    let offer = Terms::new(
+        "2 TikTok videos + 1 IG story",
+        "1-15 December 2026",
+        PriceThb::new(40_000)?,
+    )?;
+    db.propose_terms(id, offer).await?;
+    db.add_message(
+        id,
+        &NewMessage::inbound(body(
+            "Could we do 45,000 THB with usage rights for 3 months?",
+        )?),
+    )
+    .await?;
+    let counter = Terms::new(
+        "2 TikTok videos + 1 IG story, 3-month usage rights",
+        "1-15 December 2026",
+        PriceThb::new(45_000)?,
+    )?;
+    db.propose_terms(id, counter.clone()).await?;
+    let confirmed = db.agree_terms(id, counter).await?;
+
+    let thread = db.thread(id).await?;
+    println!(
+        "conversation {} with {} on {}: {}",
+        id,
+        creator.handle,
+        thread.conversation.channel(),
+        confirmed.conversation.status()
+    );
+    for m in &thread.messages {
+        let who = match m.direction {
+            kol_core::Direction::Out => "us     ",
+            kol_core::Direction::In => "creator",
+        };
+        println!(
+            "  {}  {who}  {}",
+            m.created_at.format("%Y-%m-%d %H:%M:%S"),
+            m.body
+        );
+    }
+    if let Some(agreed) = thread.conversation.agreed() {
+        println!("agreed: {agreed}");
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let Some(url) = DatabaseUrl::from_env() else {
+        eprintln!(
+            "outreach: this example needs PostgreSQL: set DATABASE_URL (for the local test server: \
+             eval \"$(scripts/provision-postgres.sh --print-env)\" and use $KOL_TEST_DATABASE_URL)"
+        );
+        return ExitCode::from(2);
+    };
+    match run(url).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("outreach: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
