@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 use kol_core::{CatalogueEntry, Embedding, KolId};
-use kol_db::{Database, DatabaseUrl, ImportOptions, NearestOptions};
+use kol_db::{Database, DatabaseUrl, ImportOptions};
 use kol_examples::catalogue::{CATEGORIES, CatalogueSpec, brief_for_category};
 
 struct Args {
@@ -102,7 +102,7 @@ async fn rank_in_postgres(
     }
     // Enough pictures to cover `top` distinct creators; exact scan so the answer is exact.
     let hits = db
-        .nearest_media(brief, top * 8, &NearestOptions::exact())
+        .nearest_media(brief, top * 8, kol_core::SearchMode::Exact)
         .await?;
     let mut best: Vec<(KolId, f64)> = Vec::new();
     let mut seen = HashMap::new();

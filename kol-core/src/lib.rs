@@ -6,7 +6,8 @@
 //! return a [`CoreError`] that names what is wrong; deserializing (serde) validates the same way,
 //! so an invalid JSON document is an error, never an invalid value.
 //!
-//! This crate does no I/O, knows nothing of databases or async, and has few dependencies, so
+//! This crate does no I/O, knows nothing of databases or async runtimes (the [`KolSearch`] trait
+//! returns a plain `Future`), and has few dependencies, so
 //! every other crate of the workspace (and any service) can share its types.
 //!
 //! | table | types |
@@ -34,6 +35,7 @@ pub mod message;
 pub mod metrics;
 pub mod platform;
 pub mod rate_card;
+pub mod search;
 pub mod text;
 
 pub use catalogue::CatalogueEntry;
@@ -55,4 +57,5 @@ pub use platform::Platform;
 pub use rate_card::{
     DeliverableItem, FlatReach, NewRateCard, RateCard, ReachEstimator, TieredReach,
 };
+pub use search::{KolMatch, KolSearch, SearchMode, SearchRequest, order_matches};
 pub use text::PlainText;

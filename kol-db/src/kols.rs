@@ -2,19 +2,15 @@
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Text};
+use diesel::sql_types::Bool;
 use diesel_async::RunQueryDsl;
-use kol_core::{Handle, Kol, KolFilter, KolId, NewKol, OutreachFilter};
+use kol_core::{Handle, Kol, KolFilter, KolId, NewKol};
 
 use crate::database::Database;
 use crate::error::{DbError, Result};
+use crate::filter_sql::{Bind, SqlFilter};
 use crate::models::{KolRow, KolValues};
-use crate::schema::{conversations, kols, rate_cards};
-
-diesel::define_sql_function! {
-    /// kol-core's follower tier of a follower count (SQL function of the first migration).
-    fn kol_follower_tier(followers: Nullable<diesel::sql_types::Int4>) -> Nullable<Text>;
-}
+use crate::schema::kols;
 
 /// Whether an upsert created the row or updated an existing one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,58 +86,6 @@ fn like_escape(text: &str) -> String {
     out
 }
 
-pub(crate) type KolsBoxed<'a> = kols::BoxedQuery<'a, diesel::pg::Pg>;
-
-/// Applies the conditions of `filter` to a query on `kols`, in SQL.
-pub(crate) fn apply_filter<'a>(mut q: KolsBoxed<'a>, filter: &'a KolFilter) -> KolsBoxed<'a> {
-    if !filter.platforms.is_empty() {
-        q = q.filter(kols::platform.eq_any(filter.platforms.iter().map(|p| p.as_str())));
-    }
-    if !filter.countries.is_empty() {
-        q = q.filter(kols::country.eq_any(filter.countries.iter().map(|c| c.as_str().to_owned())));
-    }
-    if !filter.categories_any.is_empty() {
-        let tags: Vec<String> = filter.categories_any.to_strings();
-        q = q.filter(kols::category.overlaps_with(tags));
-    }
-    if let Some(min) = filter.min_followers {
-        q = q.filter(kols::followers.ge(min.to_i32()));
-    }
-    if let Some(max) = filter.max_followers {
-        q = q.filter(kols::followers.le(max.to_i32()));
-    }
-    if !filter.tiers.is_empty() {
-        q = q.filter(
-            kol_follower_tier(kols::followers).eq_any(filter.tiers.iter().map(|t| t.as_str())),
-        );
-    }
-    if let Some(min) = filter.min_audience_th_pct {
-        q = q.filter(kols::audience_th_pct.ge(i32::from(min.percent())));
-    }
-    if let Some(max) = filter.max_item_price {
-        q = q.filter(diesel::dsl::exists(
-            rate_cards::table
-                .filter(rate_cards::kol_id.eq(kols::id))
-                .filter(rate_cards::price_integer.le(max.to_i32())),
-        ));
-    }
-    let open = conversations::table
-        .filter(conversations::kol_id.eq(kols::id))
-        .filter(conversations::status.ne("closed"));
-    match filter.outreach {
-        OutreachFilter::Any => {}
-        OutreachFilter::NoOpenConversation => {
-            q = q.filter(diesel::dsl::not(diesel::dsl::exists(open)))
-        }
-        OutreachFilter::ConfirmedOnly => {
-            q = q.filter(diesel::dsl::exists(
-                open.filter(conversations::status.eq("confirmed")),
-            ));
-        }
-    }
-    q
-}
-
 impl Database {
     /// Stores a new creator.
     ///
@@ -208,30 +152,28 @@ impl Database {
     /// [`DbError::InvalidStoredData`] for a row that fails validation.
     pub async fn list_kols(&self, query: &KolQuery, page: Page) -> Result<KolPage> {
         let limit = page.check()?;
-        let mut q = apply_filter(kols::table.into_boxed(), &query.filter);
+        let mut f = SqlFilter::new(&query.filter, 1);
         if let Some(after) = page.after {
-            q = q.filter(kols::id.gt(after.get()));
+            let p = f.bind(Bind::BigInt(after.get()));
+            f.clauses.push(format!("k.id > {p}"));
         }
-        if let Some(name) = query
+        let name = query
             .name_contains
             .as_deref()
             .map(str::trim)
-            .filter(|n| !n.is_empty())
-        {
-            let pattern = like_escape(name);
-            q = q.filter(
-                sql::<Bool>(
-                    "kol_fold(coalesce(display_name, '') || ' ' || username) LIKE '%' || kol_fold(",
-                )
-                .bind::<Text, _>(pattern)
-                .sql(") || '%'"),
-            );
+            .filter(|n| !n.is_empty());
+        if let Some(name) = name {
+            let p = f.bind(Bind::Text(like_escape(name)));
+            f.clauses.push(format!(
+                "kol_fold(coalesce(k.display_name, '') || ' ' || k.username) LIKE '%' || kol_fold({p}) || '%'"
+            ));
         }
+        let condition = f.condition();
+        let limit_p = f.bind(Bind::BigInt(limit));
+        let sql = format!("SELECT k.* FROM kols k WHERE {condition} ORDER BY k.id LIMIT {limit_p}");
         let mut conn = self.conn().await?;
-        let rows: Vec<KolRow> = q
-            .select(KolRow::as_select())
-            .order(kols::id.asc())
-            .limit(limit)
+        let rows: Vec<KolRow> = f
+            .bind_all(diesel::sql_query(sql).into_boxed())
             .load(&mut conn)
             .await?;
         let kols = rows

@@ -12,7 +12,7 @@ use kol_core::{
 use crate::error::{DbError, Result};
 use crate::schema::{kol_media, kols, rate_cards};
 
-#[derive(Debug, Queryable, Selectable)]
+#[derive(Debug, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = kols, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct KolRow {
     pub(crate) id: i64,

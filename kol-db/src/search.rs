@@ -8,7 +8,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use kol_core::{Embedding, KolId, MediaId};
+use kol_core::{Embedding, KolId, MediaId, SearchMode};
 use pgvector::VectorExpressionMethods;
 
 use crate::database::Database;
@@ -42,47 +42,6 @@ impl Default for VectorIndex {
 /// The name of the vector index (kept across rebuilds).
 pub const VECTOR_INDEX_NAME: &str = "kol_media_emb_idx";
 
-/// How [`Database::nearest_media`] searches.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum SearchMode {
-    /// Use the vector index when the planner chooses it (approximate).
-    #[default]
-    Index,
-    /// Scan every row (exact): index scans disabled for the query.
-    Exact,
-}
-
-/// Settings of a nearest-neighbour query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NearestOptions {
-    /// Index or exact scan.
-    pub mode: SearchMode,
-    /// `ivfflat.probes`: lists searched (pgvector's default is 1; more is slower and better).
-    pub probes: u32,
-    /// `hnsw.ef_search`, when an hnsw index is in use (pgvector's default is 40).
-    pub ef_search: u32,
-}
-
-impl Default for NearestOptions {
-    fn default() -> Self {
-        Self {
-            mode: SearchMode::Index,
-            probes: 10,
-            ef_search: 40,
-        }
-    }
-}
-
-impl NearestOptions {
-    /// An exact scan.
-    pub fn exact() -> Self {
-        Self {
-            mode: SearchMode::Exact,
-            ..Self::default()
-        }
-    }
-}
-
 /// One picture near a query.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MediaHit {
@@ -99,7 +58,9 @@ pub const MAX_K: usize = 10_000;
 
 impl Database {
     /// The `k` pictures nearest to `query` by cosine distance (`<=>`), nearest first, ties by
-    /// media id. Pictures without an embedding are skipped.
+    /// media id. Pictures without an embedding are skipped. [`SearchMode::Exact`] scans every
+    /// picture; [`SearchMode::Approximate`] goes through the vector index with its `probes`
+    /// (ivfflat) or `ef_search` (hnsw), set for this query's transaction only.
     ///
     /// # Errors
     /// [`DbError::InvalidArgument`] for `k` outside `1..=10_000` or a zero `probes`; connection
@@ -108,17 +69,16 @@ impl Database {
         &self,
         query: &Embedding,
         k: usize,
-        options: &NearestOptions,
+        mode: SearchMode,
     ) -> Result<Vec<MediaHit>> {
         check_k(k)?;
         let limit = i64::try_from(k).map_err(|_| DbError::argument("k", "too large"))?;
         let vector = pgvector::Vector::from(query.as_slice().to_vec());
         let mut pooled = self.conn().await?;
         let conn: &mut AsyncPgConnection = &mut pooled;
-        let options = *options;
         let rows: Vec<(i64, i64, f64)> = conn
             .transaction::<_, DbError, _>(async |conn| {
-                set_search_settings(conn, &options).await?;
+                set_search_settings(conn, mode).await?;
                 let rows = kol_media::table
                     .filter(kol_media::emb.is_not_null())
                     .select((
@@ -259,34 +219,43 @@ pub(crate) fn check_k(k: usize) -> Result<()> {
     Ok(())
 }
 
-/// Sets the per-transaction search settings (`SET LOCAL` semantics).
+/// Sets the per-transaction search settings (`SET LOCAL` semantics): index scans off for an
+/// exact answer; probes, `ef_search` and pgvector 0.8's iterative index scans (relaxed order: the
+/// caller re-sorts) for an approximate one.
 pub(crate) async fn set_search_settings(
     conn: &mut AsyncPgConnection,
-    options: &NearestOptions,
+    mode: SearchMode,
 ) -> Result<()> {
-    if options.probes == 0 {
-        return Err(DbError::argument("probes", "must be at least 1"));
-    }
-    if options.ef_search == 0 || options.ef_search > 1000 {
-        return Err(DbError::argument("ef_search", "must be 1..=1000"));
-    }
     #[derive(QueryableByName)]
     struct Set {
         #[diesel(sql_type = Text)]
         #[allow(dead_code)]
         value: String,
     }
-    let exact = options.mode == SearchMode::Exact;
-    let _: Vec<Set> = diesel::sql_query(
-        "SELECT set_config('ivfflat.probes', $1, true) AS value \
-         UNION ALL SELECT set_config('hnsw.ef_search', $2, true) \
-         UNION ALL SELECT set_config('enable_indexscan', $3, true)",
-    )
-    .bind::<Text, _>(options.probes.to_string())
-    .bind::<Text, _>(options.ef_search.to_string())
-    .bind::<Text, _>(if exact { "off" } else { "on" })
-    .load(conn)
-    .await?;
+    let settings: Vec<(&str, String)> = match mode {
+        SearchMode::Exact => vec![("enable_indexscan", "off".to_owned())],
+        SearchMode::Approximate { probes, ef_search } => {
+            if probes == 0 {
+                return Err(DbError::argument("probes", "must be at least 1"));
+            }
+            if ef_search == 0 || ef_search > 1000 {
+                return Err(DbError::argument("ef_search", "must be 1..=1000"));
+            }
+            vec![
+                ("ivfflat.probes", probes.to_string()),
+                ("hnsw.ef_search", ef_search.to_string()),
+                ("ivfflat.iterative_scan", "relaxed_order".to_owned()),
+                ("hnsw.iterative_scan", "relaxed_order".to_owned()),
+            ]
+        }
+    };
+    for (name, value) in settings {
+        let _: Vec<Set> = diesel::sql_query("SELECT set_config($1, $2, true) AS value")
+            .bind::<Text, _>(name)
+            .bind::<Text, _>(value)
+            .load(conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -5,8 +5,9 @@
 mod common;
 
 use common::{random_embedding, rng, test_db};
+use kol_core::SearchMode;
 use kol_core::{Embedding, MediaKind, MediaLocation, NewKolMedia, PlainText};
-use kol_db::{CatalogueEntry, DbError, ImportOptions, NearestOptions, SearchMode, VectorIndex};
+use kol_db::{CatalogueEntry, DbError, ImportOptions, VectorIndex};
 
 #[tokio::test]
 async fn nearest_media_equals_an_exact_scan() {
@@ -46,22 +47,17 @@ async fn nearest_media_equals_an_exact_scan() {
             .map(|(id, e)| (q.cosine_distance(e), *id))
             .collect();
         expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let got = db
-            .nearest_media(&q, 10, &NearestOptions::exact())
-            .await
-            .unwrap();
+        let got = db.nearest_media(&q, 10, SearchMode::Exact).await.unwrap();
         assert_eq!(got.len(), 10);
         for (hit, (d, id)) in got.iter().zip(&expected) {
             assert_eq!(hit.media_id.get(), *id);
             assert!((hit.distance - d).abs() < 1e-5, "{} vs {}", hit.distance, d);
         }
         // The ivfflat index with every list probed gives the same answer.
-        let probes = NearestOptions {
-            mode: SearchMode::Index,
-            probes: 100,
-            ef_search: 40,
-        };
-        let via_index = db.nearest_media(&q, 10, &probes).await.unwrap();
+        let via_index = db
+            .nearest_media(&q, 10, SearchMode::approximate(100))
+            .await
+            .unwrap();
         assert_eq!(
             via_index.iter().map(|h| h.media_id).collect::<Vec<_>>(),
             got.iter().map(|h| h.media_id).collect::<Vec<_>>()
@@ -82,21 +78,17 @@ async fn media_without_embeddings_are_skipped_and_arguments_checked() {
     db.add_media(k.id, &media).await.unwrap();
     let q = random_embedding(&mut rng(1));
     assert!(
-        db.nearest_media(&q, 5, &NearestOptions::exact())
+        db.nearest_media(&q, 5, SearchMode::Exact)
             .await
             .unwrap()
             .is_empty()
     );
     assert!(matches!(
-        db.nearest_media(&q, 0, &NearestOptions::default()).await,
+        db.nearest_media(&q, 0, SearchMode::approximate(10)).await,
         Err(DbError::InvalidArgument { name: "k", .. })
     ));
-    let zero_probes = NearestOptions {
-        probes: 0,
-        ..Default::default()
-    };
     assert!(matches!(
-        db.nearest_media(&q, 1, &zero_probes).await,
+        db.nearest_media(&q, 1, SearchMode::approximate(0)).await,
         Err(DbError::InvalidArgument { name: "probes", .. })
     ));
 }
@@ -114,19 +106,10 @@ async fn search_settings_do_not_leak_to_the_next_user_of_a_connection() {
         check("SELECT 1 WHERE coalesce(current_setting('ivfflat.probes', true), '1') = '1'").await,
         1
     );
-    db.nearest_media(
-        &q,
-        1,
-        &NearestOptions {
-            probes: 77,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    db.nearest_media(&q, 1, &NearestOptions::exact())
+    db.nearest_media(&q, 1, SearchMode::approximate(77))
         .await
         .unwrap();
+    db.nearest_media(&q, 1, SearchMode::Exact).await.unwrap();
     assert_eq!(
         check("SELECT 1 WHERE coalesce(current_setting('ivfflat.probes', true), '1') = '1'").await,
         1
