@@ -24,7 +24,17 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // `cargo bench` passes `--bench`; the first other argument, if any, is the creator count.
+    // `cargo bench` passes `--bench`; test runners that list or run every target pass other
+    // flags (`--list`, ...): this is a benchmark, not a test, so it does nothing then.
+    if !std::env::args().any(|a| a == "--bench") {
+        if !std::env::args().any(|a| a == "--list") {
+            eprintln!(
+                "import: a benchmark; run it with `cargo bench -p kol-benches --bench import`"
+            );
+        }
+        return Ok(());
+    }
+    // The first argument that is not a flag, if any, is the creator count.
     let creators: usize = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with("--"))

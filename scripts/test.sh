@@ -13,9 +13,9 @@ fi
 export KOL_TEST_DATABASE_URL
 
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --workspace --all-targets --no-fail-fast "$@"
+    cargo nextest run --workspace --lib --bins --tests --examples --no-fail-fast "$@"
 else
     echo "test: cargo-nextest not found, using cargo test" >&2
-    cargo test --workspace --all-targets --no-fail-fast "$@"
+    cargo test --workspace --lib --bins --tests --examples --no-fail-fast "$@"
 fi
 cargo test --workspace --doc
