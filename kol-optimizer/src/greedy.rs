@@ -1,0 +1,120 @@
+//! The fast path: the classic MCKP greedy with its 1/2 guarantee, and a greedy for reach targets.
+//!
+//! Max reach: apply hull increments by decreasing efficiency while they fit (the LP's break
+//! solution), keep applying later ones that still fit, upgrade each KOL once within the leftover
+//! budget, and return the better of that and the best single item. The LP value is at most the
+//! break solution plus the break increment, and the best single item reaches at least that
+//! increment, so the result is at least half the LP value, hence half the optimum.
+//!
+//! Reach target: apply increments until the target is met (the cover relaxation's crossing
+//! increment taken whole), then downgrade each KOL as far as the target allows. Its cost is at
+//! most the cover LP bound plus the price of that one crossing increment.
+
+use crate::model::{Choice, Model, Relaxation};
+
+/// The max-reach greedy plan for the free classes.
+pub(crate) fn max_reach(model: &Model, lp: &Relaxation) -> Choice {
+    let mut fill = lp.choice.clone();
+    let Some(brk) = lp.brk else {
+        // Every increment fits: the LP solution is integral, hence optimal.
+        return fill;
+    };
+    for inc in &model.incs[brk + 1..] {
+        if fill.points[inc.class as usize] == inc.from && inc.dp <= model.capacity - fill.spent {
+            fill.apply(inc);
+        }
+    }
+    upgrade(model, &mut fill);
+
+    // The best single item: every class at its base, one at its richest affordable point (all
+    // points fit the capacity, so that is the last of its frontier).
+    let base = model.base();
+    let mut single: Option<(u64, u64, usize)> = None; // (gain, price, class)
+    for (c, class) in model.classes.iter().enumerate() {
+        let first = model.points[class.start as usize];
+        let last = model.points[class.end as usize - 1];
+        let gain = last.reach - first.reach;
+        let better = match single {
+            None => true,
+            Some((g, p, _)) => gain > g || (gain == g && last.price < p),
+        };
+        if better {
+            single = Some((gain, last.price, c));
+        }
+    }
+    if let Some((gain, price, c)) = single {
+        let reach = base.reach + u128::from(gain);
+        if reach > fill.reach || (reach == fill.reach && price < fill.spent) {
+            let mut one = base;
+            one.switch(&model.points, c, model.classes[c].end - 1);
+            return one;
+        }
+    }
+    fill
+}
+
+/// One pass in KOL-id order: move each class to its richest point the leftover budget allows.
+fn upgrade(model: &Model, choice: &mut Choice) {
+    for c in 0..model.classes.len() {
+        let left = model.capacity - choice.spent;
+        if left == 0 {
+            break;
+        }
+        let frontier = model.frontier(c);
+        let start = model.classes[c].start as usize;
+        let current = choice.points[c] as usize - start;
+        let limit = frontier[current].price + left;
+        let best = frontier.partition_point(|p| p.price <= limit) - 1;
+        if best > current {
+            choice.switch(&model.points, c, (start + best) as u32);
+        }
+    }
+}
+
+/// One pass in KOL-id order: move each class to its cheapest point that keeps reach >= target.
+pub(crate) fn downgrade(model: &Model, choice: &mut Choice, target: u128) {
+    for c in 0..model.classes.len() {
+        if choice.reach <= target {
+            break;
+        }
+        let surplus = choice.reach - target;
+        let frontier = model.frontier(c);
+        let start = model.classes[c].start as usize;
+        let current = choice.points[c] as usize - start;
+        let needed = u128::from(frontier[current].reach).saturating_sub(surplus);
+        let cheapest = frontier.partition_point(|p| u128::from(p.reach) < needed);
+        if cheapest < current {
+            choice.switch(&model.points, c, (start + cheapest) as u32);
+        }
+    }
+}
+
+/// The greedy plan reaching `target` (free-class reach) within the capacity, if it finds one.
+///
+/// Tries the cover greedy and the max-reach greedy plan `fallback`, each downgraded, and keeps the
+/// cheaper (then the richer).
+pub(crate) fn min_cost(model: &Model, target: u128, fallback: &Choice) -> Option<Choice> {
+    let cover = model.cover_relaxation(target);
+    let mut candidates: Vec<Choice> = Vec::with_capacity(2);
+    match cover.brk {
+        None if cover.cost_bound.is_some() => candidates.push(cover.choice),
+        Some(k) => {
+            let mut c = cover.choice;
+            c.apply(&model.incs[k]);
+            if c.spent <= model.capacity {
+                candidates.push(c);
+            }
+        }
+        None => {}
+    }
+    if fallback.reach >= target {
+        candidates.push(fallback.clone());
+    }
+    candidates
+        .into_iter()
+        .map(|mut c| {
+            downgrade(model, &mut c, target);
+            c
+        })
+        .min_by(|a, b| a.spent.cmp(&b.spent).then(b.reach.cmp(&a.reach)))
+}

@@ -1,0 +1,325 @@
+//! The solvers' internal form of a [`Problem`]: per KOL, the undominated (price, reach) frontier
+//! with a "nothing" point, its upper convex hull as increments, and the LP relaxation.
+//!
+//! All quantities are integers: prices in THB (`u64`), one point's reach in micro-people (`u64`,
+//! below `2^61`), sums of reach in `u128`. Slopes are compared by cross products in `u128`, never
+//! by division.
+
+use std::cmp::Ordering;
+
+use crate::problem::Problem;
+
+/// Marks "no rate-card item" (the nothing point) or "no node".
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// One undominated option of a class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Point {
+    pub(crate) price: u64,
+    pub(crate) reach: u64,
+    /// Index of the offer in its (canonical) candidate, or [`NONE`] for "nothing".
+    pub(crate) offer: u32,
+}
+
+/// A KOL that the solver may choose an item of (not pinned, not excluded, with some use).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Class {
+    /// Canonical candidate index.
+    pub(crate) candidate: u32,
+    /// Its frontier is `points[start..end]`: prices and reaches strictly increasing, the first
+    /// point's price is 0 (nothing, or a free item).
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+/// One step along a class's upper convex hull, from point `from` to point `to`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Inc {
+    pub(crate) dp: u64,
+    pub(crate) dr: u64,
+    pub(crate) class: u32,
+    pub(crate) from: u32,
+    pub(crate) to: u32,
+}
+
+impl Inc {
+    /// Decreasing slope `dr / dp`, then class (so KOL id), then position along the hull.
+    pub(crate) fn order(&self, other: &Self) -> Ordering {
+        let mine = u128::from(self.dr) * u128::from(other.dp);
+        let theirs = u128::from(other.dr) * u128::from(self.dp);
+        theirs
+            .cmp(&mine)
+            .then(self.class.cmp(&other.class))
+            .then(self.from.cmp(&other.from))
+    }
+}
+
+/// A choice of one frontier point per class, with its totals (pinned items not included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Choice {
+    pub(crate) points: Vec<u32>,
+    pub(crate) spent: u64,
+    pub(crate) reach: u128,
+}
+
+/// The LP relaxation after sorting increments: the break solution and the break increment.
+#[derive(Debug, Clone)]
+pub(crate) struct Relaxation {
+    /// Every increment before `brk` applied (the break solution).
+    pub(crate) choice: Choice,
+    /// Index of the first increment (in sorted order) that does not fit, if any.
+    pub(crate) brk: Option<usize>,
+    /// The LP value, rounded down (integer plans cannot exceed it).
+    pub(crate) bound: u128,
+}
+
+/// The cover relaxation for a reach target: cheapest fractional way to reach it.
+#[derive(Debug, Clone)]
+pub(crate) struct CoverRelaxation {
+    /// Every increment before `brk` applied.
+    pub(crate) choice: Choice,
+    /// The increment that crosses the target, if the base does not already reach it.
+    pub(crate) brk: Option<usize>,
+    /// Lower bound on the cost of any plan reaching the target (LP value, rounded up), or `None`
+    /// when no plan reaches it at any price.
+    pub(crate) cost_bound: Option<u64>,
+}
+
+/// The compiled problem.
+#[derive(Debug, Clone)]
+pub(crate) struct Model {
+    pub(crate) budget: u64,
+    /// Budget left for free classes after the pins, clamped to the most they could cost.
+    pub(crate) capacity: u64,
+    pub(crate) pinned_price: u64,
+    pub(crate) pinned_reach: u128,
+    pub(crate) classes: Vec<Class>,
+    pub(crate) points: Vec<Point>,
+    /// Increments of every class's hull, sorted by [`Inc::order`].
+    pub(crate) incs: Vec<Inc>,
+}
+
+impl Model {
+    /// Compiles a problem: drops excluded KOLs, fixes pinned ones, keeps per class the items that
+    /// fit the budget and are not dominated, builds hulls and sorts their increments.
+    pub(crate) fn new(problem: &Problem) -> Self {
+        // Clamped to what the free candidates could ever cost together (at most 2^63), so bound
+        // arithmetic stays far from overflow whatever the budget.
+        let most: u64 = problem
+            .candidates
+            .iter()
+            .enumerate()
+            .filter(|&(ci, _)| !problem.excluded[ci] && problem.pinned[ci].is_none())
+            .map(|(_, c)| c.offers.iter().map(|o| u64::from(o.price.get())).max().unwrap_or(0))
+            .sum();
+        let capacity = (problem.budget - problem.pinned_price).min(most);
+        let mut pinned_reach = 0u128;
+        let mut classes = Vec::with_capacity(problem.candidates.len());
+        let mut points: Vec<Point> = Vec::with_capacity(problem.item_count() + classes.capacity());
+        let mut incs: Vec<Inc> = Vec::with_capacity(problem.item_count());
+        let mut scratch: Vec<Point> = Vec::new();
+        let mut hull: Vec<u32> = Vec::new();
+
+        for (ci, cand) in problem.candidates.iter().enumerate() {
+            if problem.excluded[ci] {
+                continue;
+            }
+            if let Some(oi) = problem.pinned[ci] {
+                pinned_reach += u128::from(problem.micros(ci, oi as usize));
+                continue;
+            }
+            scratch.clear();
+            scratch.push(Point {
+                price: 0,
+                reach: 0,
+                offer: NONE,
+            });
+            for (oi, offer) in cand.offers.iter().enumerate() {
+                let price = u64::from(offer.price.get());
+                if price <= capacity {
+                    scratch.push(Point {
+                        price,
+                        reach: problem.micros(ci, oi),
+                        offer: oi as u32,
+                    });
+                }
+            }
+            // Price up, reach down; among equal points "nothing" first, then by item name.
+            scratch.sort_unstable_by(|a, b| {
+                a.price
+                    .cmp(&b.price)
+                    .then(b.reach.cmp(&a.reach))
+                    .then((a.offer != NONE).cmp(&(b.offer != NONE)))
+                    .then(a.offer.cmp(&b.offer))
+            });
+            let start = points.len();
+            let mut best: Option<u64> = None;
+            for &p in &scratch {
+                if best.is_none_or(|b| p.reach > b) {
+                    best = Some(p.reach);
+                    points.push(p);
+                }
+            }
+            if points.len() == start + 1 && points[start].offer == NONE {
+                // Nothing useful to buy from this KOL.
+                points.truncate(start);
+                continue;
+            }
+            let class = classes.len() as u32;
+            let end = points.len();
+            classes.push(Class {
+                candidate: ci as u32,
+                start: start as u32,
+                end: end as u32,
+            });
+            // Upper convex hull (strict): pop the middle point unless it lies strictly above
+            // the chord of its neighbours.
+            hull.clear();
+            for j in start..end {
+                while hull.len() >= 2 {
+                    let a = points[hull[hull.len() - 2] as usize];
+                    let b = points[hull[hull.len() - 1] as usize];
+                    let c = points[j];
+                    let left = u128::from(b.reach - a.reach) * u128::from(c.price - b.price);
+                    let right = u128::from(c.reach - b.reach) * u128::from(b.price - a.price);
+                    if left > right {
+                        break;
+                    }
+                    hull.pop();
+                }
+                hull.push(j as u32);
+            }
+            for w in hull.windows(2) {
+                let (a, b) = (points[w[0] as usize], points[w[1] as usize]);
+                incs.push(Inc {
+                    dp: b.price - a.price,
+                    dr: b.reach - a.reach,
+                    class,
+                    from: w[0],
+                    to: w[1],
+                });
+            }
+        }
+        sort_increments(&mut incs);
+        Self {
+            budget: problem.budget,
+            capacity,
+            pinned_price: problem.pinned_price,
+            pinned_reach,
+            classes,
+            points,
+            incs,
+        }
+    }
+
+    /// Every class at its first frontier point (price 0).
+    pub(crate) fn base(&self) -> Choice {
+        let points: Vec<u32> = self.classes.iter().map(|c| c.start).collect();
+        let reach = points
+            .iter()
+            .map(|&p| u128::from(self.points[p as usize].reach))
+            .sum();
+        Choice {
+            points,
+            spent: 0,
+            reach,
+        }
+    }
+
+    /// The LP relaxation (Sinha-Zoltners): apply increments by decreasing slope while they fit.
+    pub(crate) fn relaxation(&self) -> Relaxation {
+        let mut choice = self.base();
+        for (k, inc) in self.incs.iter().enumerate() {
+            let left = self.capacity - choice.spent;
+            if inc.dp > left {
+                let frac = u128::from(left) * u128::from(inc.dr) / u128::from(inc.dp);
+                let bound = choice.reach + frac;
+                return Relaxation {
+                    choice,
+                    brk: Some(k),
+                    bound,
+                };
+            }
+            choice.apply(inc);
+        }
+        let bound = choice.reach;
+        Relaxation {
+            choice,
+            brk: None,
+            bound,
+        }
+    }
+
+    /// The cover relaxation for `target` (free-class reach): apply increments by decreasing
+    /// slope until the target is met; the crossing increment is the fractional one.
+    pub(crate) fn cover_relaxation(&self, target: u128) -> CoverRelaxation {
+        let mut choice = self.base();
+        if choice.reach >= target {
+            return CoverRelaxation {
+                choice,
+                brk: None,
+                cost_bound: Some(0),
+            };
+        }
+        for (k, inc) in self.incs.iter().enumerate() {
+            if choice.reach + u128::from(inc.dr) >= target {
+                let missing = target - choice.reach;
+                let extra = (missing * u128::from(inc.dp)).div_ceil(u128::from(inc.dr));
+                // extra <= inc.dp, so it fits u64.
+                let extra = u64::try_from(extra).unwrap_or(u64::MAX);
+                return CoverRelaxation {
+                    cost_bound: Some(choice.spent + extra),
+                    choice,
+                    brk: Some(k),
+                };
+            }
+            choice.apply(inc);
+        }
+        CoverRelaxation {
+            choice,
+            brk: None,
+            cost_bound: None,
+        }
+    }
+
+    /// The frontier of a class.
+    pub(crate) fn frontier(&self, class: usize) -> &[Point] {
+        let c = self.classes[class];
+        &self.points[c.start as usize..c.end as usize]
+    }
+}
+
+impl Choice {
+    /// Moves a class along one hull increment.
+    pub(crate) fn apply(&mut self, inc: &Inc) {
+        self.points[inc.class as usize] = inc.to;
+        self.spent += inc.dp;
+        self.reach += u128::from(inc.dr);
+    }
+
+    /// Moves class `class` from its current point to point `to`.
+    pub(crate) fn switch(&mut self, points: &[Point], class: usize, to: u32) {
+        let from = points[self.points[class] as usize];
+        let next = points[to as usize];
+        self.points[class] = to;
+        self.spent = self.spent - from.price + next.price;
+        self.reach = self.reach - u128::from(from.reach) + u128::from(next.reach);
+    }
+}
+
+/// Sorts increments exactly by [`Inc::order`].
+///
+/// A float key sorts first (fast, and right except among nearly equal slopes); the exact,
+/// adaptive stable sort then runs over an almost sorted slice in about linear time and fixes
+/// whatever the floats got wrong, so the result never depends on rounding.
+fn sort_increments(incs: &mut [Inc]) {
+    #[allow(clippy::cast_precision_loss)]
+    let key = |i: &Inc| i.dr as f64 / i.dp as f64;
+    incs.sort_unstable_by(|a, b| {
+        key(b)
+            .total_cmp(&key(a))
+            .then(a.class.cmp(&b.class))
+            .then(a.from.cmp(&b.from))
+    });
+    incs.sort_by(Inc::order);
+}
