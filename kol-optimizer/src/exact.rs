@@ -60,41 +60,104 @@ struct Node {
     point: u32,
 }
 
+/// A non-negative slope `num / den` (reach per THB), or infinity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slope {
+    num: i128,
+    /// 0 means infinity.
+    den: i128,
+}
+
+impl Slope {
+    const ZERO: Self = Self { num: 0, den: 1 };
+    const INFINITE: Self = Self { num: 1, den: 0 };
+
+    fn new(dr: u128, dp: u64) -> Self {
+        Self {
+            num: dr as i128,
+            den: i128::from(dp),
+        }
+    }
+
+    fn is_infinite(self) -> bool {
+        self.den == 0
+    }
+
+    /// `self < other`, exactly.
+    fn less(self, other: Self) -> bool {
+        match (self.is_infinite(), other.is_infinite()) {
+            (_, true) => !self.is_infinite(),
+            (true, false) => false,
+            _ => self.num * other.den < other.num * self.den,
+        }
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    fn approx(self) -> f64 {
+        if self.is_infinite() {
+            f64::INFINITY
+        } else {
+            self.num as f64 / self.den as f64
+        }
+    }
+}
+
+/// How much the classes not yet in the core can still change a state: reach gained per THB
+/// added is at most `up`; reach lost per THB saved is at least `down` (`up <= down`). So a
+/// change of `d` THB changes reach by at most `up * d` (`d >= 0`) or `down * d` (`d < 0`).
+#[derive(Debug, Clone, Copy)]
+struct Gradients {
+    up: Slope,
+    down: Slope,
+}
+
 struct Search<'m> {
     model: &'m Model,
     goal: Goal,
     cap: i128,
-    num: i128,
-    den: i128,
     /// The incumbent, as price and reach; `None` only for min cost before a plan is found.
     best: Option<(u64, u128)>,
 }
 
 impl Search<'_> {
-    /// Can a completion of a state of price `p` and reach `r` beat the incumbent?
-    fn keep(&self, p: u64, r: u128) -> bool {
+    /// Is `r + g(d) >= want` possible, for a price change `d` and the gradient bound `g`?
+    fn can_reach(g: Gradients, r: i128, d: i128, want: i128) -> bool {
+        if d >= 0 {
+            (r - want) * g.up.den + d * g.up.num >= 0
+        } else if g.down.is_infinite() {
+            false
+        } else {
+            (r - want) * g.down.den + d * g.down.num >= 0
+        }
+    }
+
+    /// Is there a price change `d <= limit` with `r + g(d) >= want`? (`p + d` stays within
+    /// `p + limit`.) Equivalent to [`Self::can_reach`] at `d = limit`, as `g` increases.
+    fn can_reach_within(g: Gradients, r: i128, limit: i128, want: i128) -> bool {
+        Self::can_reach(g, r, limit, want)
+    }
+
+    /// Can a completion of a state of price `p` and reach `r` beat the incumbent, when the
+    /// undecided classes move as `g` allows?
+    fn keep(&self, g: Gradients, p: u64, r: u128) -> bool {
         let (p, r) = (i128::from(p), r as i128);
-        let (num, den, cap) = (self.num, self.den, self.cap);
         match (self.goal, self.best) {
+            (Goal::MaxReach, None) => true,
             (Goal::MaxReach, Some((bp, br))) => {
                 let (bp, br) = (i128::from(bp), br as i128);
-                // More reach: r + s (cap - p) >= br + 1.
-                (r - br - 1) * den + (cap - p) * num >= 0
-                // Same reach, cheaper: p + (br - r) / s < bp.
-                    || (p - bp) * num + (br - r) * den < 0
+                // More reach within the capacity, or the same reach for less.
+                Self::can_reach_within(g, r, self.cap - p, br + 1)
+                    || Self::can_reach_within(g, r, bp - 1 - p, br)
             }
-            (Goal::MaxReach, None) => true,
             (Goal::MinCost { target }, best) => {
                 let t = target as i128;
                 match best {
-                    // Any plan within the capacity: p + (t - r) / s <= cap.
-                    None => (p - cap) * num + (t - r) * den <= 0,
+                    None => Self::can_reach_within(g, r, self.cap - p, t),
                     Some((bp, br)) => {
                         let (bp, br) = (i128::from(bp), br as i128);
-                        // Cheaper: p + (t - r) / s <= bp - 1.
-                        (p - bp + 1) * num + (t - r) * den <= 0
-                        // Same price, more reach: r + s (bp - p) >= br + 1.
-                            || (r - br - 1) * den + (bp - p) * num >= 0
+                        // The target for less, or more reach for the same price.
+                        Self::can_reach_within(g, r, bp - 1 - p, t)
+                            || Self::can_reach_within(g, r, bp - p, br + 1)
                     }
                 }
             }
@@ -115,18 +178,48 @@ impl Search<'_> {
         }
     }
 
-    /// Max reach: the bound `r + s (cap - p)`, rounded down.
-    fn reach_bound(&self, p: u64, r: u128) -> u128 {
-        let v = (r as i128) * self.den + (self.cap - i128::from(p)) * self.num;
-        u128::try_from(v.div_euclid(self.den)).unwrap_or(0)
+    /// Max reach: the most any completion of the state can reach within the capacity.
+    fn reach_bound(&self, g: Gradients, p: u64, r: u128) -> u128 {
+        let d = self.cap - i128::from(p);
+        let v = if d >= 0 {
+            ((r as i128) * g.up.den + d * g.up.num).div_euclid(g.up.den)
+        } else if g.down.is_infinite() {
+            0
+        } else {
+            ((r as i128) * g.down.den + d * g.down.num).div_euclid(g.down.den)
+        };
+        u128::try_from(v).unwrap_or(0)
     }
 
-    /// Min cost: the bound `p + (t - r) / s`, rounded up, at least 0.
-    fn cost_bound(&self, p: u64, r: u128, target: u128) -> u64 {
-        let v = i128::from(p) * self.num + (target as i128 - r as i128) * self.den;
-        let ceil = -((-v).div_euclid(self.num));
-        u64::try_from(ceil.max(0)).unwrap_or(u64::MAX)
+    /// Min cost: the least price at which a completion of the state reaches `target`.
+    fn cost_bound(&self, g: Gradients, p: u64, r: u128, target: u128) -> u64 {
+        let need = target as i128 - r as i128;
+        let p = i128::from(p);
+        let v = if need > 0 {
+            if g.up.num == 0 {
+                return u64::MAX;
+            }
+            p + (need * g.up.den + g.up.num - 1).div_euclid(g.up.num)
+        } else if g.down.is_infinite() {
+            p
+        } else {
+            // need <= 0: may save up to -need / down; the bound is p + need / down, rounded up.
+            p - ((-need) * g.down.den).div_euclid(g.down.num)
+        };
+        u64::try_from(v.max(0)).unwrap_or(u64::MAX)
     }
+}
+
+/// One core class: its survivors and how they move reach per THB around the anchor.
+#[derive(Debug, Clone, Copy)]
+struct CoreClass {
+    class: u32,
+    first: u32,
+    last: u32,
+    /// Best reach gained per THB added, over the survivors dearer than the anchor point.
+    up: Slope,
+    /// Least reach lost per THB saved, over the survivors cheaper than the anchor point.
+    down: Slope,
 }
 
 /// Solves exactly from `anchor` (the relaxation's break solution) and its break increment `brk`,
@@ -143,20 +236,22 @@ pub(crate) fn search(
         model,
         goal,
         cap: i128::from(model.capacity),
-        num: i128::from(brk.dr),
-        den: i128::from(brk.dp),
         best: incumbent.map(|c| (c.spent, c.reach)),
     };
     let points = &model.points;
+    // Every class moves reach by at most the break slope per THB either way (hull concavity).
+    let line = Gradients {
+        up: Slope::new(u128::from(brk.dr), brk.dp),
+        down: Slope::new(u128::from(brk.dr), brk.dp),
+    };
 
     // Reduction: keep the items whose one-item change of the anchor may beat the incumbent.
-    let slope = brk.dr as f64 / brk.dp as f64;
-    let mut core: Vec<(f64, u32, u32, u32)> = Vec::new(); // (promise, class, survivors range)
+    let mut core: Vec<CoreClass> = Vec::new();
     let mut survivors: Vec<u32> = Vec::new();
     for (c, class) in model.classes.iter().enumerate() {
         let x = points[anchor.points[c] as usize];
         let first = survivors.len() as u32;
-        let mut promise = f64::INFINITY;
+        let (mut up, mut down) = (Slope::ZERO, Slope::INFINITE);
         for j in class.start..class.end {
             if j == anchor.points[c] {
                 continue;
@@ -164,21 +259,74 @@ pub(crate) fn search(
             let pt = points[j as usize];
             let p = anchor.spent - x.price + pt.price;
             let r = anchor.reach - u128::from(x.reach) + u128::from(pt.reach);
-            if s.keep(p, r) {
+            if s.keep(line, p, r) {
                 survivors.push(j);
-                // How far below the line through the anchor (ordering only; floats are fine).
-                #[allow(clippy::cast_precision_loss)]
-                let below = (x.reach as f64 - pt.reach as f64)
-                    + slope * (pt.price as f64 - x.price as f64);
-                promise = promise.min(below);
+                // Frontier points: dearer means more reach, cheaper means less.
+                if pt.price > x.price {
+                    let slope = Slope::new(u128::from(pt.reach - x.reach), pt.price - x.price);
+                    if up.less(slope) {
+                        up = slope;
+                    }
+                } else {
+                    let slope = Slope::new(u128::from(x.reach - pt.reach), x.price - pt.price);
+                    if slope.less(down) {
+                        down = slope;
+                    }
+                }
             }
         }
         let last = survivors.len() as u32;
         if last > first {
-            core.push((promise, c as u32, first, last));
+            core.push(CoreClass {
+                class: c as u32,
+                first,
+                last,
+                up,
+                down,
+            });
         }
     }
-    core.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    // Classes by decreasing `up` and by increasing `down`: the bound of the undecided classes is
+    // the first unprocessed entry of each list, and tightens as the core grows.
+    let mut by_up: Vec<u32> = (0..core.len() as u32).collect();
+    by_up.sort_by(|&a, &b| {
+        let (x, y) = (core[a as usize].up, core[b as usize].up);
+        if y.less(x) {
+            std::cmp::Ordering::Less
+        } else if x.less(y) {
+            std::cmp::Ordering::Greater
+        } else {
+            a.cmp(&b)
+        }
+    });
+    let mut by_down: Vec<u32> = (0..core.len() as u32).collect();
+    by_down.sort_by(|&a, &b| {
+        let (x, y) = (core[a as usize].down, core[b as usize].down);
+        if x.less(y) {
+            std::cmp::Ordering::Less
+        } else if y.less(x) {
+            std::cmp::Ordering::Greater
+        } else {
+            a.cmp(&b)
+        }
+    });
+    let mut done = vec![false; core.len()];
+    let (mut iu, mut id) = (0usize, 0usize);
+    let gradients = |done: &[bool], iu: &mut usize, id: &mut usize| {
+        while *iu < by_up.len() && done[by_up[*iu] as usize] {
+            *iu += 1;
+        }
+        while *id < by_down.len() && done[by_down[*id] as usize] {
+            *id += 1;
+        }
+        Gradients {
+            up: by_up.get(*iu).map_or(Slope::ZERO, |&k| core[k as usize].up),
+            down: by_down
+                .get(*id)
+                .map_or(Slope::INFINITE, |&k| core[k as usize].down),
+        }
+    };
+    let pivot = line.up.approx();
 
     let mut best_node: Option<u32> = None; // Some(node) once the search found a better plan.
     let mut nodes: Vec<Node> = Vec::new();
@@ -197,18 +345,36 @@ pub(crate) fn search(
     let mut opts: Vec<u32> = Vec::new();
     let mut work = 0u64;
     let mut finished = true;
+    let mut g = gradients(&done, &mut iu, &mut id);
 
-    for &(_, c, first, last) in &core {
+    loop {
+        states.retain(|st| s.keep(g, st.p, st.r));
         if states.is_empty() {
             break;
         }
+        // The next class: whichever extreme gradient is closer to the break slope.
+        let k = match (by_up.get(iu), by_down.get(id)) {
+            (None, None) => break,
+            (Some(&u), None) => u,
+            (None, Some(&d)) => d,
+            (Some(&u), Some(&d)) => {
+                let up = core[u as usize].up.approx() / pivot;
+                let down = pivot / core[d as usize].down.approx();
+                if up >= down { u } else { d }
+            }
+        } as usize;
+        let cc = core[k];
+        done[k] = true;
+        g = gradients(&done, &mut iu, &mut id);
+
+        let c = cc.class;
         let x = points[anchor.points[c as usize] as usize];
         opts.clear();
-        for &j in &survivors[first as usize..last as usize] {
+        for &j in &survivors[cc.first as usize..cc.last as usize] {
             let pt = points[j as usize];
             let p = anchor.spent - x.price + pt.price;
             let r = anchor.reach - u128::from(x.reach) + u128::from(pt.reach);
-            if s.keep(p, r) {
+            if s.keep(line, p, r) {
                 opts.push(j);
             }
         }
@@ -218,6 +384,8 @@ pub(crate) fn search(
         let cost = states.len() as u64 * (opts.len() as u64 + 1);
         if work + cost > limit {
             finished = false;
+            done[k] = false;
+            g = gradients(&done, &mut { 0 }, &mut { 0 });
             break;
         }
         work += cost;
@@ -231,16 +399,16 @@ pub(crate) fn search(
         }
         // Incumbent first, so the filter below uses it.
         let mut found: Option<usize> = None;
-        for (k, st) in acc.iter().enumerate() {
+        for (i, st) in acc.iter().enumerate() {
             if s.improves(st.p, st.r) {
                 s.best = Some((st.p, st.r));
-                found = Some(k);
+                found = Some(i);
             }
         }
         states.clear();
-        for (k, st) in acc.iter().enumerate() {
-            let keep = s.keep(st.p, st.r);
-            if !keep && found != Some(k) {
+        for (i, st) in acc.iter().enumerate() {
+            let keep = s.keep(g, st.p, st.r);
+            if !keep && found != Some(i) {
                 continue;
             }
             let node = if st.pend == NONE {
@@ -253,7 +421,7 @@ pub(crate) fn search(
                 });
                 (nodes.len() - 1) as u32
             };
-            if found == Some(k) {
+            if found == Some(i) {
                 best_node = Some(node);
             }
             if keep {
@@ -279,9 +447,9 @@ pub(crate) fn search(
         let mut rb = best.as_ref().map_or(0, |b| b.reach);
         let mut cb = best.as_ref().map_or(u64::MAX, |b| b.spent);
         for st in &states {
-            rb = rb.max(s.reach_bound(st.p, st.r));
+            rb = rb.max(s.reach_bound(g, st.p, st.r));
             if let Goal::MinCost { target } = goal {
-                cb = cb.min(s.cost_bound(st.p, st.r, target));
+                cb = cb.min(s.cost_bound(g, st.p, st.r, target));
             }
         }
         (rb, cb)
