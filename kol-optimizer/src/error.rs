@@ -47,7 +47,7 @@ pub enum OptimizerError {
     },
     /// One KOL lists the same item twice.
     #[error(
-        "candidates[{candidate}].items[{second}].item: {item:?} is listed twice for KOL {kol_id} (first at items[{first}])"
+        "candidates[{candidate}].items[{second}].item: \"{item}\" is listed twice for KOL {kol_id} (first at items[{first}])"
     )]
     DuplicateItem {
         /// The KOL.
@@ -70,7 +70,7 @@ pub enum OptimizerError {
         kol_id: KolId,
     },
     /// A pin names an item its KOL does not offer.
-    #[error("pinned[{index}].item: KOL {kol_id} offers no item {item:?}")]
+    #[error("pinned[{index}].item: KOL {kol_id} offers no item \"{item}\"")]
     PinUnknownItem {
         /// Position of the pin.
         index: usize,
