@@ -1,5 +1,7 @@
 //! The `optimize` example's request and plan formats, through the library functions it calls.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test helpers: a panic is a failed test.
+
 use kol_examples::optimize::{parse_request, render, solve};
 use kol_optimizer::{ExactOptions, Method};
 

@@ -28,7 +28,7 @@ pub(crate) fn max_reach(model: &Model, lp: &Relaxation) -> Choice {
 
     // The best single item: every class at its base, one at its richest affordable point (all
     // points fit the capacity, so that is the last of its frontier).
-    let base = model.base();
+    let base_reach = model.base_reach();
     let mut single: Option<(u64, u64, usize)> = None; // (gain, price, class)
     for (c, class) in model.classes.iter().enumerate() {
         let first = model.points[class.start as usize];
@@ -43,9 +43,9 @@ pub(crate) fn max_reach(model: &Model, lp: &Relaxation) -> Choice {
         }
     }
     if let Some((gain, price, c)) = single {
-        let reach = base.reach + u128::from(gain);
+        let reach = base_reach + u128::from(gain);
         if reach > fill.reach || (reach == fill.reach && price < fill.spent) {
-            let mut one = base;
+            let mut one = model.base();
             one.switch(&model.points, c, model.classes[c].end - 1);
             return one;
         }

@@ -145,13 +145,12 @@ impl Model {
                 }
             }
             // Price up, reach down; among equal points "nothing" first, then by item name.
-            scratch.sort_unstable_by(|a, b| {
-                a.price
-                    .cmp(&b.price)
-                    .then(b.reach.cmp(&a.reach))
-                    .then((a.offer != NONE).cmp(&(b.offer != NONE)))
-                    .then(a.offer.cmp(&b.offer))
-            });
+            let key = |p: &Point| (p.price, u64::MAX - p.reach, p.offer.wrapping_add(1));
+            if scratch.len() <= 16 {
+                insertion_sort_by_key(&mut scratch, key);
+            } else {
+                scratch.sort_unstable_by_key(key);
+            }
             let start = points.len();
             let mut best: Option<u64> = None;
             for &p in &scratch {
@@ -224,6 +223,14 @@ impl Model {
             spent: 0,
             reach,
         }
+    }
+
+    /// The reach of [`Model::base`].
+    pub(crate) fn base_reach(&self) -> u128 {
+        self.classes
+            .iter()
+            .map(|c| u128::from(self.points[c.start as usize].reach))
+            .sum()
     }
 
     /// The LP relaxation (Sinha-Zoltners): apply increments by decreasing slope while they fit.
@@ -307,19 +314,132 @@ impl Choice {
     }
 }
 
+/// Insertion sort: the fastest for the few items of one rate card.
+fn insertion_sort_by_key<T: Copy, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
+    for i in 1..v.len() {
+        let x = v[i];
+        let kx = key(&x);
+        let mut j = i;
+        while j > 0 && key(&v[j - 1]) > kx {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = x;
+    }
+}
+
 /// Sorts increments exactly by [`Inc::order`].
 ///
-/// A float key sorts first (fast, and right except among nearly equal slopes); the exact,
-/// adaptive stable sort then runs over an almost sorted slice in about linear time and fixes
-/// whatever the floats got wrong, so the result never depends on rounding.
-fn sort_increments(incs: &mut [Inc]) {
+/// Increments arrive in class order, then hull order: the tie-break order. A stable radix sort on
+/// a float key (the slope, rounded) puts them in order except, at most, among slopes closer than
+/// the float's precision; an exact, adaptive stable sort then runs over the almost sorted slice
+/// in about linear time and fixes whatever rounding got wrong, so the result never depends on
+/// it. The radix sort is there for speed: the greedy at a million items is about this sort.
+fn sort_increments(incs: &mut Vec<Inc>) {
+    if incs.len() <= 64 {
+        incs.sort_by(Inc::order);
+        return;
+    }
+    // Decreasing slope = increasing complement of the (positive) float's bits; the top 32 bits
+    // keep 20 bits of mantissa, plenty to order all but near-ties, which the exact pass fixes.
     #[allow(clippy::cast_precision_loss)]
-    let key = |i: &Inc| i.dr as f64 / i.dp as f64;
-    incs.sort_unstable_by(|a, b| {
-        key(b)
-            .total_cmp(&key(a))
-            .then(a.class.cmp(&b.class))
-            .then(a.from.cmp(&b.from))
-    });
-    incs.sort_by(Inc::order);
+    let mut keys: Vec<(u32, u32)> = incs
+        .iter()
+        .enumerate()
+        .map(|(i, inc)| {
+            let bits = (inc.dr as f64 / inc.dp as f64).to_bits();
+            (!((bits >> 32) as u32), i as u32)
+        })
+        .collect();
+    radix_sort(&mut keys);
+    let mut sorted: Vec<Inc> = keys.iter().map(|&(_, i)| incs[i as usize]).collect();
+    // Runs of equal keys: order them exactly.
+    let mut start = 0;
+    for end in 1..=keys.len() {
+        if end == keys.len() || keys[end].0 != keys[start].0 {
+            if end - start > 1 {
+                sorted[start..end].sort_by(Inc::order);
+            }
+            start = end;
+        }
+    }
+    if sorted.windows(2).any(|w| w[0].order(&w[1]) == Ordering::Greater) {
+        // Rounding put two nearly equal slopes across a key boundary: fix it exactly.
+        sorted.sort_by(Inc::order);
+    }
+    *incs = sorted;
+}
+
+/// Stable LSD radix sort of `(key, payload)` pairs by key, 11 bits at a time, skipping the digits
+/// every key shares.
+fn radix_sort(items: &mut Vec<(u32, u32)>) {
+    const BITS: u32 = 11;
+    const BUCKETS: usize = 1 << BITS;
+    let mut other: Vec<(u32, u32)> = vec![(0, 0); items.len()];
+    let mut counts = vec![0usize; BUCKETS];
+    let mut shift = 0;
+    while shift < 32 {
+        counts.fill(0);
+        for &(k, _) in items.iter() {
+            counts[((k >> shift) as usize) & (BUCKETS - 1)] += 1;
+        }
+        if counts.iter().any(|&c| c == items.len()) {
+            shift += BITS;
+            continue;
+        }
+        let mut sum = 0;
+        for c in &mut counts {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &item in items.iter() {
+            let d = ((item.0 >> shift) as usize) & (BUCKETS - 1);
+            other[counts[d]] = item;
+            counts[d] += 1;
+        }
+        std::mem::swap(items, &mut other);
+        shift += BITS;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radix_sort_is_a_stable_sort() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut items: Vec<(u32, u32)> = (0..5_000)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Few distinct high bits and many repeats, as slopes have.
+                (((x % 97) << 24 | (x % 13)) as u32, i)
+            })
+            .collect();
+        let mut expected = items.clone();
+        expected.sort_by_key(|&(k, _)| k);
+        radix_sort(&mut items);
+        assert_eq!(items, expected);
+    }
+
+    #[test]
+    fn increments_sort_exactly_even_where_floats_tie() {
+        // Slopes 2^53+1 / 1 and 2^53 / 1 round to the same float; exact order must still win.
+        let big = 1u64 << 53;
+        let mut incs: Vec<Inc> = (0..100u32)
+            .map(|i| Inc {
+                dp: 1,
+                dr: big + u64::from(i % 2),
+                class: i,
+                from: 0,
+                to: 1,
+            })
+            .collect();
+        sort_increments(&mut incs);
+        assert!(incs.windows(2).all(|w| w[0].order(&w[1]) == Ordering::Less));
+        assert!(incs[..50].iter().all(|i| i.dr == big + 1));
+    }
 }

@@ -108,19 +108,27 @@ pub(crate) struct Figures {
 
 /// Assembles the plan of `choice` (free classes) plus the pinned items.
 pub(crate) fn assemble(problem: &Problem, model: &Model, choice: &Choice, f: Figures) -> Plan {
-    let mut picks: Vec<(usize, usize, bool)> = Vec::new();
-    for (ci, pin) in problem.pinned.iter().enumerate() {
-        if let Some(oi) = pin {
-            picks.push((ci, *oi as usize, true));
-        }
-    }
-    for (c, class) in model.classes.iter().enumerate() {
+    // Pins and classes are both in candidate (so KOL id) order: merge them.
+    let pins = problem
+        .pinned
+        .iter()
+        .enumerate()
+        .filter_map(|(ci, pin)| pin.map(|oi| (ci, oi as usize, true)));
+    let chosen = model.classes.iter().enumerate().filter_map(|(c, class)| {
         let point = model.points[choice.points[c] as usize];
-        if point.offer != NONE {
-            picks.push((class.candidate as usize, point.offer as usize, false));
-        }
+        (point.offer != NONE).then_some((class.candidate as usize, point.offer as usize, false))
+    });
+    let mut picks: Vec<(usize, usize, bool)> = Vec::new();
+    let (mut pins, mut chosen) = (pins.peekable(), chosen.peekable());
+    loop {
+        let next = match (pins.peek(), chosen.peek()) {
+            (Some(a), Some(b)) if a.0 < b.0 => pins.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => chosen.next(),
+            (Some(_), None) => pins.next(),
+            (None, None) => break,
+        };
+        picks.extend(next);
     }
-    picks.sort_unstable();
     let selections = picks
         .into_iter()
         .map(|(ci, oi, pinned)| {

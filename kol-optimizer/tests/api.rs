@@ -1,5 +1,7 @@
 //! The typed API on small, hand-checked cases: validation errors, ties, pins, free items, JSON.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test helpers: a panic is a failed test.
+
 use kol_core::{AudienceShare, DeliverableItem, KolId, PriceThb, Reach};
 use kol_optimizer::{
     Budget, Candidate, EffectiveReach, ExactOptions, Method, Mode, Objective, Offer,

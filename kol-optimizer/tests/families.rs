@@ -1,6 +1,8 @@
 //! The classic instance families and realistic Thai rate cards: exact against the dynamic
 //! programme oracle where budgets are small, greedy against exact everywhere, the work limit.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test helpers: a panic is a failed test.
+
 mod common;
 
 use common::{Best, by_spend, check_valid, optimum, options, spend_pairs};

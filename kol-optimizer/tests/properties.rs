@@ -1,5 +1,7 @@
 //! Property tests: random instances of up to 12 KOLs x 3 items against independent oracles.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test helpers: a panic is a failed test.
+
 mod common;
 
 use common::{Best, brute, by_spend, check_valid, optimum, options, spend_pairs};

@@ -1,6 +1,8 @@
 //! Independent oracles for the optimizer's tests: a true brute force and a dynamic programme over
 //! the exact spend. Both work from the raw request, sharing no code with the solvers.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test helpers: a panic is a failed test.
+
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::{HashMap, HashSet};
