@@ -36,7 +36,9 @@ pub enum OptimizerError {
         max: f64,
     },
     /// The same KOL appears twice among the candidates.
-    #[error("candidates[{second}].kol_id: KOL {kol_id} is listed twice (first at candidates[{first}])")]
+    #[error(
+        "candidates[{second}].kol_id: KOL {kol_id} is listed twice (first at candidates[{first}])"
+    )]
     DuplicateKol {
         /// The repeated id.
         kol_id: KolId,
@@ -100,7 +102,9 @@ pub enum OptimizerError {
         kol_id: KolId,
     },
     /// The pinned items alone cost more than the budget.
-    #[error("pinned: the pinned items cost {pinned_price} THB, more than the budget of {budget} THB")]
+    #[error(
+        "pinned: the pinned items cost {pinned_price} THB, more than the budget of {budget} THB"
+    )]
     InfeasiblePins {
         /// Total price of the pinned items.
         pinned_price: u64,

@@ -284,7 +284,10 @@ pub fn thai_market(kols: usize, budget_share: f64, seed: u64) -> PlanRequest {
                 _ => FollowerTier::Mega,
             };
             let (lo, hi) = tier.bounds();
-            let (lo, hi) = (f64::from(lo.max(1_000)), f64::from(hi.unwrap_or(20_000_000)));
+            let (lo, hi) = (
+                f64::from(lo.max(1_000)),
+                f64::from(hi.unwrap_or(20_000_000)),
+            );
             let followers = (lo.ln() + rng.unit() * (hi.ln() - lo.ln())).exp();
             let (thb_per_follower, reach_rate) = match tier {
                 FollowerTier::Nano => (0.5, 0.30),
@@ -315,9 +318,17 @@ pub fn thai_market(kols: usize, budget_share: f64, seed: u64) -> PlanRequest {
                 let reach: f64 = parts[..take].iter().map(|x| x.1).sum();
                 let discount = 0.7 + 0.2 * rng.unit();
                 let overlap = 0.7 + 0.2 * rng.unit();
-                offers.push(thai_offer("bundle", round_price(price * discount), reach * overlap));
+                offers.push(thai_offer(
+                    "bundle",
+                    round_price(price * discount),
+                    reach * overlap,
+                ));
             }
-            dearest_total += offers.iter().map(|o| u64::from(o.price.get())).max().unwrap_or(0);
+            dearest_total += offers
+                .iter()
+                .map(|o| u64::from(o.price.get()))
+                .max()
+                .unwrap_or(0);
             let share = if rng.unit() < 0.1 {
                 rng.range(10, 50)
             } else {
@@ -370,10 +381,20 @@ mod tests {
     fn thai_market_looks_like_the_market() {
         let req = thai_market(2_000, 0.1, 11);
         let offers: Vec<&Offer> = req.candidates.iter().flat_map(|c| &c.offers).collect();
-        let bundles = offers.iter().filter(|o| o.item == DeliverableItem::BUNDLE).count();
+        let bundles = offers
+            .iter()
+            .filter(|o| o.item == DeliverableItem::BUNDLE)
+            .count();
         assert!(bundles > 500, "{bundles} bundles");
-        assert!(offers.iter().all(|o| o.price.get() % 100 == 0 && o.price.get() >= 100));
+        assert!(
+            offers
+                .iter()
+                .all(|o| o.price.get() % 100 == 0 && o.price.get() >= 100)
+        );
         let dear = offers.iter().filter(|o| o.price.get() >= 100_000).count();
-        assert!(dear > 10 && dear < offers.len() / 5, "{dear} items above 100k THB");
+        assert!(
+            dear > 10 && dear < offers.len() / 5,
+            "{dear} items above 100k THB"
+        );
     }
 }

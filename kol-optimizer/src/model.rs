@@ -110,7 +110,13 @@ impl Model {
             .iter()
             .enumerate()
             .filter(|&(ci, _)| !problem.excluded[ci] && problem.pinned[ci].is_none())
-            .map(|(_, c)| c.offers.iter().map(|o| u64::from(o.price.get())).max().unwrap_or(0))
+            .map(|(_, c)| {
+                c.offers
+                    .iter()
+                    .map(|o| u64::from(o.price.get()))
+                    .max()
+                    .unwrap_or(0)
+            })
             .sum();
         let capacity = (problem.budget - problem.pinned_price).min(most);
         let mut pinned_reach = 0u128;
@@ -363,7 +369,10 @@ fn sort_increments(incs: &mut Vec<Inc>) {
             start = end;
         }
     }
-    if sorted.windows(2).any(|w| w[0].order(&w[1]) == Ordering::Greater) {
+    if sorted
+        .windows(2)
+        .any(|w| w[0].order(&w[1]) == Ordering::Greater)
+    {
         // Rounding put two nearly equal slopes across a key boundary: fix it exactly.
         sorted.sort_by(Inc::order);
     }
@@ -383,7 +392,7 @@ fn radix_sort(items: &mut Vec<(u32, u32)>) {
         for &(k, _) in items.iter() {
             counts[((k >> shift) as usize) & (BUCKETS - 1)] += 1;
         }
-        if counts.iter().any(|&c| c == items.len()) {
+        if counts.contains(&items.len()) {
             shift += BITS;
             continue;
         }

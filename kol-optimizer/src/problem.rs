@@ -199,7 +199,12 @@ impl Problem {
         // Distinct item names per KOL, checked in input order of candidates.
         for (ci, cand) in candidates.iter().enumerate() {
             let mut items: Vec<usize> = (0..cand.offers.len()).collect();
-            items.sort_by(|&a, &b| cand.offers[a].item.cmp(&cand.offers[b].item).then(a.cmp(&b)));
+            items.sort_by(|&a, &b| {
+                cand.offers[a]
+                    .item
+                    .cmp(&cand.offers[b].item)
+                    .then(a.cmp(&b))
+            });
             if let Some(repeat) = items
                 .windows(2)
                 .filter(|w| cand.offers[w[0]].item == cand.offers[w[1]].item)

@@ -205,7 +205,10 @@ mod tests {
         assert_eq!(Relevance::new(1.0).unwrap(), Relevance::ONE);
         assert_eq!(Relevance::new(0.85).unwrap().ten_thousandths(), 8_500);
         assert_eq!(Relevance::new(0.123_46).unwrap().ten_thousandths(), 1_235);
-        assert_eq!(Relevance::new(1000.0).unwrap().ten_thousandths(), 10_000_000);
+        assert_eq!(
+            Relevance::new(1000.0).unwrap().ten_thousandths(),
+            10_000_000
+        );
         for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.1, 1000.01] {
             assert!(matches!(
                 Relevance::new(bad),
@@ -222,7 +225,10 @@ mod tests {
         let eff = EffectiveReach::of_item(reach, Some(share), rel);
         assert_eq!(eff.micros(), 13_600 * 1_000_000);
         assert_eq!(eff.to_string(), "13600");
-        assert_eq!(EffectiveReach::of_item(reach, None, Relevance::ONE).people(), 20_000.0);
+        assert_eq!(
+            EffectiveReach::of_item(reach, None, Relevance::ONE).people(),
+            20_000.0
+        );
         let odd = EffectiveReach::of_item(
             Reach::new(3).unwrap(),
             Some(AudienceShare::new(33).unwrap()),
@@ -230,13 +236,20 @@ mod tests {
         );
         assert_eq!(odd.micros(), 329_967);
         assert_eq!(odd.to_string(), "0.329967");
-        let max = item_micros(Reach::MAX, Some(AudienceShare::ALL), Relevance::new(1000.0).unwrap());
+        let max = item_micros(
+            Reach::MAX,
+            Some(AudienceShare::ALL),
+            Relevance::new(1000.0).unwrap(),
+        );
         assert!(max < 1 << 61);
     }
 
     #[test]
     fn targets_and_budgets_are_validated() {
-        assert_eq!(EffectiveReach::from_people(1.5).unwrap().micros(), 1_500_000);
+        assert_eq!(
+            EffectiveReach::from_people(1.5).unwrap().micros(),
+            1_500_000
+        );
         assert!(EffectiveReach::from_people(-1.0).is_err());
         assert!(EffectiveReach::from_people(f64::NAN).is_err());
         assert!(EffectiveReach::from_people(1e16).is_err());
