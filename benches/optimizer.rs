@@ -3,6 +3,8 @@
 //!
 //! `cargo bench -p kol-benches --bench optimizer`
 
+#![allow(clippy::expect_used)] // Generated instances are valid; a failure is a bug to see.
+
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use kol_optimizer::Problem;
 use kol_optimizer::instances::{MckpFamily, SplitMix64, mckp, thai_market};

@@ -3,6 +3,8 @@
 //!
 //! `cargo bench -p kol-benches --bench optimizer_exact`
 
+#![allow(clippy::expect_used)] // Generated instances are valid; a failure is a bug to see.
+
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use kol_optimizer::instances::{KnapsackFamily, MckpFamily, knapsack, mckp, thai_market};
 use kol_optimizer::{ExactOptions, Mode, PlanRequest, Problem};

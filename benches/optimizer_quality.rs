@@ -3,6 +3,8 @@
 //!
 //! `cargo bench -p kol-benches --bench optimizer_quality`
 
+#![allow(clippy::expect_used)] // Generated instances are valid; a failure is a bug to see.
+
 use kol_optimizer::instances::{KnapsackFamily, MckpFamily, knapsack, mckp, thai_market};
 use kol_optimizer::{ExactOptions, Mode, PlanRequest, Problem};
 use std::time::Instant;
