@@ -45,7 +45,9 @@
 //!   and reaching no more) or LP-dominated (below the upper convex hull of (price, reach) with a
 //!   "nothing" point) are dropped; hull increments are applied by decreasing efficiency while
 //!   they fit, then any later one that still fits, then each KOL is upgraded once within what is
-//!   left; the better of that and the best single item is returned. The LP value is at most the
+//!   left. A second fill also takes the first increment that did not fit and gives back the
+//!   least efficient ones until the plan fits. The best of the two fills and the best single
+//!   item is returned. The LP value is at most the
 //!   break solution plus the one fractional increment, and that increment reaches no more than
 //!   the best single item, so the plan is at least half the optimum.
 //! - **Upper bound** ([`Problem::upper_bound`]): the LP relaxation (Sinha and Zoltners), from the

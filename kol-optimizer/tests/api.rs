@@ -13,7 +13,11 @@ fn item(name: &str) -> DeliverableItem {
 }
 
 fn offer(name: &str, price: i64, reach: i64) -> Offer {
-    Offer::new(item(name), PriceThb::new(price).unwrap(), Reach::new(reach).unwrap())
+    Offer::new(
+        item(name),
+        PriceThb::new(price).unwrap(),
+        Reach::new(reach).unwrap(),
+    )
 }
 
 fn kol(id: i64, pct: i64, offers: Vec<Offer>) -> Candidate {
@@ -33,7 +37,9 @@ fn check(req: PlanRequest, greedy: &[(i64, &str)], exact: &[(i64, &str)], exact_
         v.iter().map(|&(k, i)| (k, i.to_owned())).collect()
     };
     let g = problem.solve(Method::Greedy).unwrap();
-    let e = problem.solve(Method::Exact(ExactOptions::default())).unwrap();
+    let e = problem
+        .solve(Method::Exact(ExactOptions::default()))
+        .unwrap();
     assert_eq!(picks(&g), owned(greedy), "greedy");
     assert_eq!(picks(&e), owned(exact), "exact");
     assert_eq!(e.total_effective_reach.people(), exact_reach);
@@ -44,29 +50,38 @@ fn check(req: PlanRequest, greedy: &[(i64, &str)], exact: &[(i64, &str)], exact_
 fn the_issue_example_books_the_bundle() {
     let req = PlanRequest::new(
         Budget::new(100_000),
-        vec![kol(1, 80, vec![offer("tiktok_video", 5_000, 20_000), offer("bundle", 12_000, 45_000)])],
+        vec![kol(
+            1,
+            80,
+            vec![
+                offer("tiktok_video", 5_000, 20_000),
+                offer("bundle", 12_000, 45_000),
+            ],
+        )],
     );
     check(req, &[(1, "bundle")], &[(1, "bundle")], 36_000.0);
 }
 
 #[test]
 fn greedy_can_be_beaten_and_says_by_how_much() {
-    // Efficiency: A 12/6, B 9/5 and C 9/5 per THB; the greedy takes A and cannot fit B or C.
+    // Efficiency: A 13/6 per THB, then B, C, D 7/4 each. Both greedy fills end with A and one
+    // of B, C, D (20); the optimum is B + C + D (21).
     let req = PlanRequest::new(
-        Budget::new(10),
+        Budget::new(12),
         vec![
-            kol(1, 100, vec![offer("a", 6, 12)]),
-            kol(2, 100, vec![offer("b", 5, 9)]),
-            kol(3, 100, vec![offer("c", 5, 9)]),
+            kol(1, 100, vec![offer("a", 6, 13)]),
+            kol(2, 100, vec![offer("b", 4, 7)]),
+            kol(3, 100, vec![offer("c", 4, 7)]),
+            kol(4, 100, vec![offer("d", 4, 7)]),
         ],
     );
     let problem = Problem::new(req.clone()).unwrap();
     let g = problem.greedy();
-    assert_eq!(g.total_effective_reach.people(), 12.0);
-    // LP: A (12) + 4/5 of B (7.2) = 19.2.
-    assert_eq!(g.upper_bound.people(), 19.2);
-    assert!((g.gap - (1.0 - 12.0 / 19.2)).abs() < 1e-12);
-    check(req, &[(1, "a")], &[(2, "b"), (3, "c")], 18.0);
+    assert_eq!(g.total_effective_reach.people(), 20.0);
+    // LP: A (13) + B (7) + half of C (3.5) = 23.5.
+    assert_eq!(g.upper_bound.people(), 23.5);
+    assert!((g.gap - (1.0 - 20.0 / 23.5)).abs() < 1e-12);
+    check(req, &[(1, "a"), (2, "b")], &[(2, "b"), (3, "c"), (4, "d")], 21.0);
 }
 
 #[test]
@@ -75,7 +90,11 @@ fn ties_go_to_the_lower_kol_id_then_the_first_item_by_name() {
         Budget::new(100),
         vec![
             kol(9, 100, vec![offer("ig_post", 100, 50)]),
-            kol(3, 100, vec![offer("tiktok_video", 100, 50), offer("ig_post", 100, 50)]),
+            kol(
+                3,
+                100,
+                vec![offer("tiktok_video", 100, 50), offer("ig_post", 100, 50)],
+            ),
             kol(5, 100, vec![offer("ig_post", 100, 50)]),
         ],
     );
@@ -86,7 +105,11 @@ fn ties_go_to_the_lower_kol_id_then_the_first_item_by_name() {
 fn equal_reach_prefers_the_lower_spend() {
     let req = PlanRequest::new(
         Budget::new(100),
-        vec![kol(1, 100, vec![offer("dear", 90, 50), offer("cheap", 40, 50)])],
+        vec![kol(
+            1,
+            100,
+            vec![offer("dear", 90, 50), offer("cheap", 40, 50)],
+        )],
     );
     check(req, &[(1, "cheap")], &[(1, "cheap")], 50.0);
 }
@@ -145,8 +168,16 @@ fn min_reach_buys_the_cheapest_plan_or_reports_the_shortfall() {
         min_reach: EffectiveReach::from_people(70.0).unwrap(),
     };
     // Cheapest reaching 70: b + d (9 THB, 70) beats c + d (11), a (10).
-    check(req.clone(), &[(2, "b"), (3, "d")], &[(2, "b"), (3, "d")], 70.0);
-    let plan = Problem::new(req.clone()).unwrap().exact(&ExactOptions::default()).unwrap();
+    check(
+        req.clone(),
+        &[(2, "b"), (3, "d")],
+        &[(2, "b"), (3, "d")],
+        70.0,
+    );
+    let plan = Problem::new(req.clone())
+        .unwrap()
+        .exact(&ExactOptions::default())
+        .unwrap();
     assert_eq!(plan.cost_lower_bound, Some(9));
     assert_eq!(plan.shortfall, None);
 
@@ -154,7 +185,10 @@ fn min_reach_buys_the_cheapest_plan_or_reports_the_shortfall() {
     req.objective = Objective::MinCost {
         min_reach: EffectiveReach::from_people(500.0).unwrap(),
     };
-    let plan = Problem::new(req).unwrap().exact(&ExactOptions::default()).unwrap();
+    let plan = Problem::new(req)
+        .unwrap()
+        .exact(&ExactOptions::default())
+        .unwrap();
     // Best within 15 THB: a + d (140).
     assert_eq!(plan.total_effective_reach.people(), 140.0);
     assert_eq!(plan.shortfall.unwrap().people(), 360.0);
@@ -190,20 +224,36 @@ fn bad_requests_are_typed_errors_naming_the_entry() {
 
     let mut req = base();
     req.pinned = vec![Pin::new(KolId(7), item("a"))];
-    assert!(matches!(err(req), OptimizerError::PinUnknownKol { index: 0, .. }));
+    assert!(matches!(
+        err(req),
+        OptimizerError::PinUnknownKol { index: 0, .. }
+    ));
 
     let mut req = base();
     req.pinned = vec![Pin::new(KolId(1), item("z"))];
-    assert_eq!(err(req).to_string(), "pinned[0].item: KOL 1 offers no item \"z\"");
+    assert_eq!(
+        err(req).to_string(),
+        "pinned[0].item: KOL 1 offers no item \"z\""
+    );
 
     let mut req = base();
     req.pinned = vec![Pin::new(KolId(2), item("b")), Pin::new(KolId(2), item("c"))];
-    assert!(matches!(err(req), OptimizerError::DuplicatePin { first: 0, second: 1, .. }));
+    assert!(matches!(
+        err(req),
+        OptimizerError::DuplicatePin {
+            first: 0,
+            second: 1,
+            ..
+        }
+    ));
 
     let mut req = base();
     req.pinned = vec![Pin::new(KolId(1), item("a"))];
     req.excluded = vec![KolId(1)];
-    assert!(matches!(err(req), OptimizerError::PinnedAndExcluded { index: 0, .. }));
+    assert!(matches!(
+        err(req),
+        OptimizerError::PinnedAndExcluded { index: 0, .. }
+    ));
 
     let mut req = base();
     req.budget = Budget::new(20);
@@ -230,7 +280,14 @@ fn bad_requests_are_typed_errors_naming_the_entry() {
 fn plans_serialize_with_the_documented_field_names() {
     let req = PlanRequest::new(
         Budget::new(100_000),
-        vec![kol(1, 80, vec![offer("tiktok_video", 5_000, 20_000), offer("bundle", 12_000, 45_000)])],
+        vec![kol(
+            1,
+            80,
+            vec![
+                offer("tiktok_video", 5_000, 20_000),
+                offer("bundle", 12_000, 45_000),
+            ],
+        )],
     );
     let plan = Problem::new(req).unwrap().greedy();
     let json = serde_json::to_string(&plan).unwrap();

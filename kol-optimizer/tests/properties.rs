@@ -80,7 +80,10 @@ fn request(max_kols: usize, max_price: i64, max_budget: u64) -> impl Strategy<Va
 fn check(req: &PlanRequest, plans: Vec<(u64, u128)>) -> Result<(), TestCaseError> {
     let problem = match Problem::new(req.clone()) {
         Ok(p) => p,
-        Err(OptimizerError::InfeasiblePins { pinned_price, budget }) => {
+        Err(OptimizerError::InfeasiblePins {
+            pinned_price,
+            budget,
+        }) => {
             prop_assert!(pinned_price > budget);
             prop_assert!(plans.is_empty());
             return Ok(());
@@ -106,7 +109,12 @@ fn check(req: &PlanRequest, plans: Vec<(u64, u128)>) -> Result<(), TestCaseError
     let greedy = problem.greedy();
     let (g_spent, g_reach) = check_valid(req, &greedy);
     let ub = problem.upper_bound().micros();
-    prop_assert!(ub >= max.reach, "upper bound {} < optimum {}", ub, max.reach);
+    prop_assert!(
+        ub >= max.reach,
+        "upper bound {} < optimum {}",
+        ub,
+        max.reach
+    );
     prop_assert!(greedy.upper_bound.micros() >= max.reach);
 
     match req.objective {
@@ -114,7 +122,12 @@ fn check(req: &PlanRequest, plans: Vec<(u64, u128)>) -> Result<(), TestCaseError
             prop_assert_eq!(exact.gap, 0.0);
             prop_assert_eq!(exact.upper_bound, exact.total_effective_reach);
             prop_assert!(g_reach <= max.reach);
-            prop_assert!(2 * g_reach >= max.reach, "greedy {} < half of {}", g_reach, max.reach);
+            prop_assert!(
+                2 * g_reach >= max.reach,
+                "greedy {} < half of {}",
+                g_reach,
+                max.reach
+            );
             prop_assert!(greedy.shortfall.is_none() && greedy.cost_lower_bound.is_none());
         }
         Objective::MinCost { min_reach } => {
@@ -133,7 +146,12 @@ fn check(req: &PlanRequest, plans: Vec<(u64, u128)>) -> Result<(), TestCaseError
                     prop_assert!(g_reach >= t);
                     prop_assert!(g_spent >= best.spent);
                     let lb = greedy.cost_lower_bound.unwrap();
-                    prop_assert!(lb <= best.spent, "cost bound {} > optimum {}", lb, best.spent);
+                    prop_assert!(
+                        lb <= best.spent,
+                        "cost bound {} > optimum {}",
+                        lb,
+                        best.spent
+                    );
                 }
                 Some(s) => prop_assert_eq!(s.micros(), t - g_reach),
             }

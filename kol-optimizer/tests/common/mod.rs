@@ -2,7 +2,6 @@
 //! the exact spend. Both work from the raw request, sharing no code with the solvers.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test helpers: a panic is a failed test.
-
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::{HashMap, HashSet};
@@ -136,8 +135,16 @@ pub fn check_valid(req: &PlanRequest, plan: &Plan) -> (u64, u128) {
     let mut reach = 0u128;
     for s in &plan.selections {
         assert!(seen.insert(s.kol_id), "KOL {} twice", s.kol_id);
-        assert!(!req.excluded.contains(&s.kol_id), "excluded KOL {} booked", s.kol_id);
-        let cand = req.candidates.iter().find(|c| c.kol_id == s.kol_id).unwrap();
+        assert!(
+            !req.excluded.contains(&s.kol_id),
+            "excluded KOL {} booked",
+            s.kol_id
+        );
+        let cand = req
+            .candidates
+            .iter()
+            .find(|c| c.kol_id == s.kol_id)
+            .unwrap();
         let offer = cand.offers.iter().find(|o| o.item == s.item).unwrap();
         assert_eq!(offer.price, s.price);
         spent += u64::from(s.price.get());
@@ -152,7 +159,9 @@ pub fn check_valid(req: &PlanRequest, plan: &Plan) -> (u64, u128) {
         );
     }
     assert!(
-        plan.selections.windows(2).all(|w| w[0].kol_id < w[1].kol_id),
+        plan.selections
+            .windows(2)
+            .all(|w| w[0].kol_id < w[1].kol_id),
         "selections sorted by KOL id"
     );
     assert_eq!(plan.spent, spent);
