@@ -63,7 +63,8 @@ pub(crate) fn max_reach(model: &Model, lp: &Relaxation) -> Choice {
 /// Applies, in order, every increment from `from` on that continues its class and still fits.
 fn refill(model: &Model, choice: &mut Choice, from: usize) {
     for inc in &model.incs[from..] {
-        if choice.points[inc.class as usize] == inc.from && inc.dp <= model.capacity - choice.spent {
+        if choice.points[inc.class as usize] == inc.from && inc.dp <= model.capacity - choice.spent
+        {
             choice.apply(inc);
         }
     }

@@ -21,6 +21,25 @@ pub(crate) struct Point {
     pub(crate) offer: u32,
 }
 
+impl Point {
+    /// A sort key ordering points by price up, reach down, "nothing" first, then offer:
+    /// price (< 2^32) in the top 32 bits, `u64::MAX - reach` in the next 64, offer + 1 last.
+    fn key(price: u64, reach: u64, offer: u32) -> u128 {
+        (u128::from(price) << 96)
+            | (u128::from(u64::MAX - reach) << 32)
+            | u128::from(offer.wrapping_add(1))
+    }
+
+    #[allow(clippy::cast_possible_truncation)]
+    fn from_key(key: u128) -> Self {
+        Self {
+            price: (key >> 96) as u64,
+            reach: u64::MAX - (key >> 32) as u64,
+            offer: (key as u32).wrapping_sub(1),
+        }
+    }
+}
+
 /// A KOL that the solver may choose an item of (not pinned, not excluded, with some use).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Class {
@@ -123,7 +142,8 @@ impl Model {
         let mut classes = Vec::with_capacity(problem.candidates.len());
         let mut points: Vec<Point> = Vec::with_capacity(problem.item_count() + classes.capacity());
         let mut incs: Vec<Inc> = Vec::with_capacity(problem.item_count());
-        let mut scratch: Vec<Point> = Vec::new();
+        let mut scratch: Vec<u128> = Vec::new();
+        let mut sorted: Vec<u128> = Vec::new();
         let mut hull: Vec<u32> = Vec::new();
 
         for (ci, cand) in problem.candidates.iter().enumerate() {
@@ -134,32 +154,20 @@ impl Model {
                 pinned_reach += u128::from(problem.micros(ci, oi as usize));
                 continue;
             }
+            // Points as sort keys: price up, reach down; among equal points "nothing" first, then
+            // by item name (the canonical offer order).
             scratch.clear();
-            scratch.push(Point {
-                price: 0,
-                reach: 0,
-                offer: NONE,
-            });
+            scratch.push(Point::key(0, 0, NONE));
             for (oi, offer) in cand.offers.iter().enumerate() {
                 let price = u64::from(offer.price.get());
                 if price <= capacity {
-                    scratch.push(Point {
-                        price,
-                        reach: problem.micros(ci, oi),
-                        offer: oi as u32,
-                    });
+                    scratch.push(Point::key(price, problem.micros(ci, oi), oi as u32));
                 }
             }
-            // Price up, reach down; among equal points "nothing" first, then by item name.
-            let key = |p: &Point| (p.price, u64::MAX - p.reach, p.offer.wrapping_add(1));
-            if scratch.len() <= 16 {
-                insertion_sort_by_key(&mut scratch, key);
-            } else {
-                scratch.sort_unstable_by_key(key);
-            }
+            sort_small(&mut scratch, &mut sorted);
             let start = points.len();
             let mut best: Option<u64> = None;
-            for &p in &scratch {
+            for p in sorted.iter().map(|&k| Point::from_key(k)) {
                 if best.is_none_or(|b| p.reach > b) {
                     best = Some(p.reach);
                     points.push(p);
@@ -320,17 +328,20 @@ impl Choice {
     }
 }
 
-/// Insertion sort: the fastest for the few items of one rate card.
-fn insertion_sort_by_key<T: Copy, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
-    for i in 1..v.len() {
-        let x = v[i];
-        let kx = key(&x);
-        let mut j = i;
-        while j > 0 && key(&v[j - 1]) > kx {
-            v[j] = v[j - 1];
-            j -= 1;
-        }
-        v[j] = x;
+/// Sorts the few distinct keys of one rate card into `out`. Up to 32 keys, each goes to its rank
+/// (how many keys are smaller), counted without branches: faster than a comparison sort's
+/// unpredictable branches on random prices.
+fn sort_small(keys: &mut [u128], out: &mut Vec<u128>) {
+    out.clear();
+    if keys.len() > 32 {
+        keys.sort_unstable();
+        out.extend_from_slice(keys);
+        return;
+    }
+    out.resize(keys.len(), 0);
+    for &k in keys.iter() {
+        let rank: usize = keys.iter().map(|&other| usize::from(other < k)).sum();
+        out[rank] = k;
     }
 }
 
