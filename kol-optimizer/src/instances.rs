@@ -125,8 +125,24 @@ impl MckpFamily {
     }
 }
 
+/// Item names of the synthetic families: the common deliverables first, as real rate cards.
 const ITEM_NAMES: [&str; 16] = [
-    "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p",
+    "bundle",
+    "fb_post",
+    "ig_post",
+    "ig_reel",
+    "ig_story",
+    "live",
+    "tiktok_video",
+    "youtube_video",
+    "blog_post",
+    "event",
+    "line_post",
+    "podcast",
+    "review",
+    "shopee_live",
+    "twitter_post",
+    "unboxing",
 ];
 
 fn item_name(j: usize) -> DeliverableItem {

@@ -124,20 +124,7 @@ impl Model {
     pub(crate) fn new(problem: &Problem) -> Self {
         // Clamped to what the free candidates could ever cost together (at most 2^63), so bound
         // arithmetic stays far from overflow whatever the budget.
-        let most: u64 = problem
-            .candidates
-            .iter()
-            .enumerate()
-            .filter(|&(ci, _)| !problem.excluded[ci] && problem.pinned[ci].is_none())
-            .map(|(_, c)| {
-                c.offers
-                    .iter()
-                    .map(|o| u64::from(o.price.get()))
-                    .max()
-                    .unwrap_or(0)
-            })
-            .sum();
-        let capacity = (problem.budget - problem.pinned_price).min(most);
+        let capacity = (problem.budget - problem.pinned_price).min(problem.free_price_total);
         let mut pinned_reach = 0u128;
         let mut classes = Vec::with_capacity(problem.candidates.len());
         let mut points: Vec<Point> = Vec::with_capacity(problem.item_count() + classes.capacity());

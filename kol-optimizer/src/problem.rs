@@ -134,6 +134,24 @@ impl PlanRequest {
     }
 }
 
+/// Swaps a common item name for kol-core's constant of the same name, which clones without
+/// allocating (a plan clones the name of every item it books).
+fn intern(item: &mut DeliverableItem) {
+    const COMMON: [DeliverableItem; 8] = [
+        DeliverableItem::BUNDLE,
+        DeliverableItem::TIKTOK_VIDEO,
+        DeliverableItem::IG_POST,
+        DeliverableItem::IG_STORY,
+        DeliverableItem::IG_REEL,
+        DeliverableItem::YOUTUBE_VIDEO,
+        DeliverableItem::FB_POST,
+        DeliverableItem::LIVE,
+    ];
+    if let Some(common) = COMMON.iter().find(|c| *c == item) {
+        *item = common.clone();
+    }
+}
+
 /// A validated request in canonical form: candidates sorted by KOL id, each one's items sorted by
 /// name, pins resolved, exclusions applied.
 ///
@@ -152,6 +170,8 @@ pub struct Problem {
     /// Per candidate (canonical order): excluded?
     pub(crate) excluded: Vec<bool>,
     pub(crate) pinned_price: u64,
+    /// What booking the dearest item of every free (not pinned, not excluded) KOL would cost.
+    pub(crate) free_price_total: u64,
 }
 
 impl Problem {
@@ -226,6 +246,9 @@ impl Problem {
         for &i in &order {
             if let Some(mut cand) = slots[i].take() {
                 cand.offers.sort_by(|a, b| a.item.cmp(&b.item));
+                for offer in &mut cand.offers {
+                    intern(&mut offer.item);
+                }
                 canonical.push(cand);
             }
         }
@@ -289,7 +312,20 @@ impl Problem {
             });
         }
 
+        let free_price_total = canonical
+            .iter()
+            .enumerate()
+            .filter(|&(ci, _)| !is_excluded[ci] && pin_of[ci].is_none())
+            .map(|(_, c)| {
+                c.offers
+                    .iter()
+                    .map(|o| u64::from(o.price.get()))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .sum();
         Ok(Self {
+            free_price_total,
             budget: budget.get(),
             weighting,
             objective,
