@@ -57,6 +57,36 @@ fn measure(family: &str, size: &str, make: impl Fn(u64) -> PlanRequest) -> Row {
     row
 }
 
+/// Exact on doubling sizes of one family until it stops at its work limit, takes over 5 s, or
+/// reaches `max` items; one seed each. Prints one table row per size.
+fn largest(family: &str, max: usize, make: impl Fn(usize) -> PlanRequest) {
+    let mut n = 1_000;
+    while n <= max {
+        let problem = Problem::new(make(n)).expect("valid instance");
+        let start = Instant::now();
+        let plan = problem
+            .exact(&ExactOptions::default())
+            .expect("best-so-far on limit");
+        let secs = start.elapsed().as_secs_f64();
+        let proven = plan.mode == Mode::Exact;
+        println!(
+            "| {family} | {} | {} | {:.1} ms | {:.2e} |",
+            problem.item_count(),
+            if proven {
+                "proven optimal"
+            } else {
+                "work limit: best so far"
+            },
+            secs * 1e3,
+            plan.gap
+        );
+        if !proven || secs > 5.0 {
+            break;
+        }
+        n *= 4;
+    }
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing we need: run either way.
     let mut rows = Vec::new();
@@ -112,4 +142,23 @@ fn main() {
             r.exact_ms
         );
     }
+
+    println!();
+    println!("| family (exact mode) | items | result | time | gap |");
+    println!("| --- | --- | --- | --- | --- |");
+    for family in KnapsackFamily::ALL {
+        largest(&format!("KP {}", family.name()), 4_096_000, |n| {
+            knapsack(family, n, 1_000, 50, 100, 1)
+        });
+    }
+    for family in MckpFamily::ALL {
+        largest(
+            &format!("MCKP {}, 10 items/KOL", family.name()),
+            4_096_000,
+            |n| mckp(family, n / 10, 10, 1_000, 1),
+        );
+    }
+    largest("Thai rate cards (about 3.6 items/KOL)", 4_096_000, |n| {
+        thai_market(n * 10 / 36, 0.1, 1)
+    });
 }

@@ -60,7 +60,10 @@
 //!   BENCHMARKS.md); strongly correlated ones are the hard class. An explicit work limit
 //!   ([`ExactOptions`]) returns the best plan so far with its proven gap, or a typed error.
 //!
-//! This crate is pure: no I/O, no async, no database; it depends on `kol-core` and `serde` only.
+//! This crate is pure: no I/O, no async, no database. It depends on `kol-core`, `serde` (plans
+//! serialize to the documented JSON field names) and `thiserror`. The `instances` feature adds
+//! the `instances` module: reproducible generators of Pisinger's test families and of realistic Thai
+//! rate cards, shared by the tests and the benchmarks.
 
 #![warn(missing_docs)]
 
