@@ -45,7 +45,9 @@ fn run() -> Result<String, (u8, String)> {
         match arg.as_str() {
             "--mode" => mode = args.next().ok_or_else(|| usage("--mode needs a value"))?,
             "--work-limit" => {
-                let v = args.next().ok_or_else(|| usage("--work-limit needs a value"))?;
+                let v = args
+                    .next()
+                    .ok_or_else(|| usage("--work-limit needs a value"))?;
                 options.work_limit = v
                     .parse()
                     .map_err(|_| usage(&format!("--work-limit: not a whole number: {v:?}")))?;
@@ -60,11 +62,16 @@ fn run() -> Result<String, (u8, String)> {
     let method = match mode.as_str() {
         "greedy" => Method::Greedy,
         "exact" => Method::Exact(options),
-        other => return Err(usage(&format!("--mode: expected greedy or exact, got {other:?}"))),
+        other => {
+            return Err(usage(&format!(
+                "--mode: expected greedy or exact, got {other:?}"
+            )));
+        }
     };
     let text = match &input {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| (2, format!("cannot read {path}: {e}")))?,
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|e| (2, format!("cannot read {path}: {e}")))?
+        }
         None => {
             let mut s = String::new();
             std::io::stdin()

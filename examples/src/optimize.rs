@@ -61,7 +61,11 @@ fn describe(value: &Value) -> String {
     }
 }
 
-fn object<'a>(value: &'a Value, path: &str, allowed: &[&str]) -> Result<&'a Map<String, Value>, RequestError> {
+fn object<'a>(
+    value: &'a Value,
+    path: &str,
+    allowed: &[&str],
+) -> Result<&'a Map<String, Value>, RequestError> {
     let map = value
         .as_object()
         .ok_or_else(|| field(path, format!("expected an object, got {}", describe(value))))?;
@@ -71,7 +75,10 @@ fn object<'a>(value: &'a Value, path: &str, allowed: &[&str]) -> Result<&'a Map<
         } else {
             format!("{path}.{key}")
         };
-        return Err(field(&at, format!("unknown field (expected one of: {})", allowed.join(", "))));
+        return Err(field(
+            &at,
+            format!("unknown field (expected one of: {})", allowed.join(", ")),
+        ));
     }
     Ok(map)
 }
@@ -89,7 +96,11 @@ fn get<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     map.get(key).filter(|v| !v.is_null())
 }
 
-fn required<'a>(map: &'a Map<String, Value>, path: &str, key: &str) -> Result<&'a Value, RequestError> {
+fn required<'a>(
+    map: &'a Map<String, Value>,
+    path: &str,
+    key: &str,
+) -> Result<&'a Value, RequestError> {
     get(map, key).ok_or_else(|| field(&join(path, key), "is required"))
 }
 
@@ -97,7 +108,12 @@ fn required<'a>(map: &'a Map<String, Value>, path: &str, key: &str) -> Result<&'
 fn integer(value: &Value, path: &str, min: i64, max: i64) -> Result<i64, RequestError> {
     let n = match value {
         Value::Number(n) => n,
-        other => return Err(field(path, format!("expected a number, got {}", describe(other)))),
+        other => {
+            return Err(field(
+                path,
+                format!("expected a number, got {}", describe(other)),
+            ));
+        }
     };
     let v = if let Some(v) = n.as_i64() {
         v
@@ -155,7 +171,14 @@ pub fn parse_request(text: &str) -> Result<PlanRequest, RequestError> {
     let top = object(
         &root,
         "",
-        &["budget", "target_country_weighting", "min_reach", "candidates", "pinned", "excluded"],
+        &[
+            "budget",
+            "target_country_weighting",
+            "min_reach",
+            "candidates",
+            "pinned",
+            "excluded",
+        ],
     )
     .map_err(|e| match e {
         RequestError::Field { path, message } if path.is_empty() => field("request", message),
@@ -187,16 +210,32 @@ pub fn parse_request(text: &str) -> Result<PlanRequest, RequestError> {
     };
 
     let mut candidates = Vec::new();
-    for (i, c) in array(required(top, "", "candidates")?, "candidates")?.iter().enumerate() {
+    for (i, c) in array(required(top, "", "candidates")?, "candidates")?
+        .iter()
+        .enumerate()
+    {
         let path = format!("candidates[{i}]");
-        let map = object(c, &path, &["kol_id", "audience_th_pct", "relevance", "items"])?;
-        let kol_id = KolId(integer(required(map, &path, "kol_id")?, &join(&path, "kol_id"), i64::MIN, i64::MAX)?);
+        let map = object(
+            c,
+            &path,
+            &["kol_id", "audience_th_pct", "relevance", "items"],
+        )?;
+        let kol_id = KolId(integer(
+            required(map, &path, "kol_id")?,
+            &join(&path, "kol_id"),
+            i64::MIN,
+            i64::MAX,
+        )?);
         let pct_path = join(&path, "audience_th_pct");
         let share = match (get(map, "audience_th_pct"), weighting) {
-            (Some(v), _) => AudienceShare::new(integer(v, &pct_path, 0, 100)?).map_err(|e| field(&pct_path, e))?,
+            (Some(v), _) => AudienceShare::new(integer(v, &pct_path, 0, 100)?)
+                .map_err(|e| field(&pct_path, e))?,
             (None, Weighting::Off) => AudienceShare::ALL,
             (None, Weighting::TargetCountry) => {
-                return Err(field(&pct_path, "is required while target_country_weighting is on"));
+                return Err(field(
+                    &pct_path,
+                    "is required while target_country_weighting is on",
+                ));
             }
         };
         let relevance = match get(map, "relevance") {
@@ -209,12 +248,25 @@ pub fn parse_request(text: &str) -> Result<PlanRequest, RequestError> {
         };
         let mut offers = Vec::new();
         let items_path = join(&path, "items");
-        for (j, o) in array(required(map, &path, "items")?, &items_path)?.iter().enumerate() {
+        for (j, o) in array(required(map, &path, "items")?, &items_path)?
+            .iter()
+            .enumerate()
+        {
             let ipath = format!("{items_path}[{j}]");
             let m = object(o, &ipath, &["item", "price", "est_reach"])?;
             let item = item_name(required(m, &ipath, "item")?, &join(&ipath, "item"))?;
-            let price = integer(required(m, &ipath, "price")?, &join(&ipath, "price"), 0, MAX_COUNT)?;
-            let reach = integer(required(m, &ipath, "est_reach")?, &join(&ipath, "est_reach"), 0, MAX_COUNT)?;
+            let price = integer(
+                required(m, &ipath, "price")?,
+                &join(&ipath, "price"),
+                0,
+                MAX_COUNT,
+            )?;
+            let reach = integer(
+                required(m, &ipath, "est_reach")?,
+                &join(&ipath, "est_reach"),
+                0,
+                MAX_COUNT,
+            )?;
             offers.push(Offer::new(
                 item,
                 PriceThb::new(price).map_err(|e| field(&join(&ipath, "price"), e))?,
@@ -229,7 +281,12 @@ pub fn parse_request(text: &str) -> Result<PlanRequest, RequestError> {
         for (i, p) in array(v, "pinned")?.iter().enumerate() {
             let path = format!("pinned[{i}]");
             let m = object(p, &path, &["kol_id", "item"])?;
-            let kol = integer(required(m, &path, "kol_id")?, &join(&path, "kol_id"), i64::MIN, i64::MAX)?;
+            let kol = integer(
+                required(m, &path, "kol_id")?,
+                &join(&path, "kol_id"),
+                i64::MIN,
+                i64::MAX,
+            )?;
             let item = item_name(required(m, &path, "item")?, &join(&path, "item"))?;
             pinned.push(Pin::new(KolId(kol), item));
         }
@@ -237,7 +294,12 @@ pub fn parse_request(text: &str) -> Result<PlanRequest, RequestError> {
     let mut excluded = Vec::new();
     if let Some(v) = get(top, "excluded") {
         for (i, k) in array(v, "excluded")?.iter().enumerate() {
-            excluded.push(KolId(integer(k, &format!("excluded[{i}]"), i64::MIN, i64::MAX)?));
+            excluded.push(KolId(integer(
+                k,
+                &format!("excluded[{i}]"),
+                i64::MIN,
+                i64::MAX,
+            )?));
         }
     }
 

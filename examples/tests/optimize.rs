@@ -104,12 +104,24 @@ fn invalid_input_names_the_offending_field() {
             r#"{"budget": 1, "candidates": [{"kol_id": 1, "audience_th_pct": 1, "items": [{"item": "a", "price": 1.5, "est_reach": 1}]}]}"#,
             "candidates[0].items[0].price: must be a whole number, got 1.5",
         ),
-        (r#"{"budget": -3, "candidates": []}"#, "budget: must be >= 0, got -3"),
+        (
+            r#"{"budget": -3, "candidates": []}"#,
+            "budget: must be >= 0, got -3",
+        ),
         (r#"{"candidates": []}"#, "budget: is required"),
-        (r#"{"budget": "many", "candidates": []}"#, r#"budget: expected a number, got "many""#),
+        (
+            r#"{"budget": "many", "candidates": []}"#,
+            r#"budget: expected a number, got "many""#,
+        ),
         (r#"{"budget": 1}"#, "candidates: is required"),
-        (r#"{"budget": 1, "candidates": {}}"#, "candidates: expected an array, got an object"),
-        (r#"{"budget": 1, "candidates": [], "min_reach": -1}"#, "min_reach: must be >= 0, got -1"),
+        (
+            r#"{"budget": 1, "candidates": {}}"#,
+            "candidates: expected an array, got an object",
+        ),
+        (
+            r#"{"budget": 1, "candidates": [], "min_reach": -1}"#,
+            "min_reach: must be >= 0, got -1",
+        ),
         (
             r#"{"budget": 1, "candidates": [], "minreach": 5}"#,
             "minreach: unknown field (expected one of: budget, target_country_weighting, min_reach, candidates, pinned, excluded)",
@@ -147,8 +159,14 @@ fn invalid_input_names_the_offending_field() {
             r#"{"budget": 1, "candidates": [], "pinned": [{"kol_id": 1}]}"#,
             "pinned[0].item: is required",
         ),
-        (r#"{"budget": 1, "candidates": [], "excluded": ["x"]}"#, r#"excluded[0]: expected a number, got "x""#),
-        ("{\"budget\": 1,", "invalid JSON: EOF while parsing a value at line 1 column 13"),
+        (
+            r#"{"budget": 1, "candidates": [], "excluded": ["x"]}"#,
+            r#"excluded[0]: expected a number, got "x""#,
+        ),
+        (
+            "{\"budget\": 1,",
+            "invalid JSON: EOF while parsing a value at line 1 column 13",
+        ),
     ];
     for (input, expected) in cases {
         check_error(input, expected);

@@ -81,7 +81,12 @@ fn greedy_can_be_beaten_and_says_by_how_much() {
     // LP: A (13) + B (7) + half of C (3.5) = 23.5.
     assert_eq!(g.upper_bound.people(), 23.5);
     assert!((g.gap - (1.0 - 20.0 / 23.5)).abs() < 1e-12);
-    check(req, &[(1, "a"), (2, "b")], &[(2, "b"), (3, "c"), (4, "d")], 21.0);
+    check(
+        req,
+        &[(1, "a"), (2, "b")],
+        &[(2, "b"), (3, "c"), (4, "d")],
+        21.0,
+    );
 }
 
 #[test]

@@ -132,7 +132,10 @@ fn greedy_is_within_one_percent_on_realistic_rate_cards() {
         check_valid(&req, &greedy);
         let ratio = greedy.total_effective_reach.micros() as f64
             / exact.total_effective_reach.micros() as f64;
-        assert!(ratio >= 0.99, "{kols} KOLs, seed {seed}: greedy at {ratio} of optimal");
+        assert!(
+            ratio >= 0.99,
+            "{kols} KOLs, seed {seed}: greedy at {ratio} of optimal"
+        );
         // What the greedy reports is a true bound on its distance to the optimum.
         assert!(1.0 - ratio <= greedy.gap + 1e-12);
     }
