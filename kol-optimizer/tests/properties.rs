@@ -13,15 +13,37 @@ use kol_optimizer::{
 };
 use proptest::prelude::*;
 
-const ITEMS: [&str; 3] = ["bundle", "ig_story", "tiktok_video"];
+const ITEMS: [&str; 8] = [
+    "bundle",
+    "ig_story",
+    "tiktok_video",
+    "ig_post",
+    "ig_reel",
+    "fb_post",
+    "live",
+    "youtube_video",
+];
 
-/// A random request: `kols` KOLs with up to 3 items, prices up to `max_price`.
+/// A random request: up to `max_kols` KOLs with up to `max_items` items, prices up to
+/// `max_price`.
 fn request(max_kols: usize, max_price: i64, max_budget: u64) -> impl Strategy<Value = PlanRequest> {
+    request_with(max_kols, 3, max_price, max_budget)
+}
+
+fn request_with(
+    max_kols: usize,
+    max_items: usize,
+    max_price: i64,
+    max_budget: u64,
+) -> impl Strategy<Value = PlanRequest> {
     let offer = (0..ITEMS.len(), 0..=max_price, 0..=1_000i64);
     let candidate = (
-        prop::collection::vec(offer, 0..=3),
+        prop::collection::vec(offer, 0..=max_items),
         0..=100i64,
-        prop::sample::select(vec![0.0, 0.3333, 0.5, 0.85, 1.0, 1.0, 1.0, 2.5]),
+        prop_oneof![
+            prop::sample::select(vec![0.0, 0.5, 1.0, 1.0, 1.0]),
+            0.0..=3.0f64,
+        ],
         any::<bool>(),
         any::<bool>(),
         0..=3usize,
@@ -174,7 +196,7 @@ fn shuffled(req: &PlanRequest, seed: u64) -> PlanRequest {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(600))]
+    #![proptest_config(ProptestConfig::with_cases(3_000))]
 
     /// Up to 12 KOLs x 3 items, small prices: the DP over the exact spend is the oracle.
     #[test]
@@ -195,12 +217,24 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
 
     /// Up to 7 KOLs x 3 items, any prices: every combination is enumerated.
     #[test]
     fn solvers_match_brute_force(req in request(7, 2_000_000, 8_000_000)) {
         let opts = options(&req);
         check(&req, brute(&opts, req.budget.get()))?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Up to 60 KOLs x 6 items: deeper exact searches, still against the DP oracle.
+    #[test]
+    fn larger_instances_match_the_dp_oracle(req in request_with(60, 6, 40, 600)) {
+        let opts = options(&req);
+        let table = by_spend(&opts, req.budget.get());
+        check(&req, spend_pairs(&table))?;
     }
 }
