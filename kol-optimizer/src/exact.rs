@@ -515,3 +515,40 @@ fn rebuild(model: &Model, anchor: &Choice, nodes: &[Node], mut node: u32) -> Cho
     }
     choice
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slopes_compare_exactly_with_infinity() {
+        let third = Slope::new(1, 3);
+        let almost = Slope::new(333_333_333, 1_000_000_000);
+        assert!(almost.less(third));
+        assert!(!third.less(almost));
+        assert!(third.less(Slope::INFINITE));
+        assert!(!Slope::INFINITE.less(third));
+        assert!(!Slope::INFINITE.less(Slope::INFINITE));
+        assert!(Slope::ZERO.less(third));
+    }
+
+    #[test]
+    fn gradient_bounds_are_one_sided() {
+        let g = Gradients {
+            up: Slope::new(2, 1),
+            down: Slope::new(3, 1),
+        };
+        // Adding 5 THB gains at most 10 reach; saving 5 THB loses at least 15.
+        assert!(Search::can_reach(g, 100, 5, 110));
+        assert!(!Search::can_reach(g, 100, 5, 111));
+        assert!(Search::can_reach(g, 100, -5, 85));
+        assert!(!Search::can_reach(g, 100, -5, 86));
+        let no_savings = Gradients {
+            up: Slope::ZERO,
+            down: Slope::INFINITE,
+        };
+        assert!(!Search::can_reach(no_savings, 100, -1, 0));
+        assert!(Search::can_reach(no_savings, 100, 7, 100));
+        assert!(!Search::can_reach(no_savings, 100, 7, 101));
+    }
+}

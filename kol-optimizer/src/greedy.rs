@@ -158,3 +158,59 @@ pub(crate) fn min_cost(model: &Model, target: u128, fallback: &Choice) -> Option
         })
         .min_by(|a, b| a.spent.cmp(&b.spent).then(b.reach.cmp(&a.reach)))
 }
+
+#[cfg(test)]
+mod tests {
+    use kol_core::{AudienceShare, DeliverableItem, KolId, PriceThb, Reach};
+
+    use super::*;
+    use crate::problem::{Candidate, Offer, PlanRequest, Problem, Weighting};
+    use crate::units::Budget;
+
+    fn model(budget: u64, cards: &[&[(i64, i64)]]) -> Model {
+        let candidates = cards
+            .iter()
+            .enumerate()
+            .map(|(k, items)| {
+                let offers = items
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &(p, r))| {
+                        Offer::new(
+                            DeliverableItem::new(&format!("item_{j}")).unwrap(),
+                            PriceThb::new(p).unwrap(),
+                            Reach::new(r).unwrap(),
+                        )
+                    })
+                    .collect();
+                Candidate::new(KolId(k as i64), AudienceShare::ALL, offers)
+            })
+            .collect();
+        let mut req = PlanRequest::new(Budget::new(budget), candidates);
+        req.weighting = Weighting::Off;
+        Model::new(&Problem::new(req).unwrap())
+    }
+
+    const M: u128 = 1_000_000;
+
+    #[test]
+    fn the_best_single_item_rescues_the_fill() {
+        // The efficient small item blocks the big one: fill = 2, single = 90.
+        let m = model(100, &[&[(1, 2)], &[(100, 90)]]);
+        let lp = m.relaxation();
+        let g = max_reach(&m, &lp);
+        assert_eq!((g.spent, g.reach), (100, 90 * M));
+        assert!(2 * g.reach >= lp.bound);
+    }
+
+    #[test]
+    fn downgrade_keeps_the_target_and_saves() {
+        let m = model(100, &[&[(10, 50), (30, 80)], &[(10, 40)]]);
+        let lp = m.relaxation();
+        let mut c = max_reach(&m, &lp);
+        assert_eq!((c.spent, c.reach), (40, 120 * M));
+        downgrade(&m, &mut c, 85 * M);
+        assert_eq!((c.spent, c.reach), (20, 90 * M));
+        assert!(min_cost(&m, 1_000 * M, &c).is_none(), "unreachable target");
+    }
+}

@@ -110,9 +110,10 @@ pub struct PlanRequest {
     pub budget: Budget,
     /// The KOLs to choose from; ids must be distinct.
     pub candidates: Vec<Candidate>,
-    /// Items that must be in the plan (at most one per KOL).
+    /// Items that must be in the plan: at most one item per KOL (the same pin given twice
+    /// counts once).
     pub pinned: Vec<Pin>,
-    /// KOLs that must not be in the plan.
+    /// KOLs that must not be in the plan (ids that are not candidates are ignored).
     pub excluded: Vec<KolId>,
     /// Target-country weighting of reach.
     pub weighting: Weighting,
