@@ -66,9 +66,14 @@ impl Problem {
     /// The greedy plan, in O(n log n) time and O(n) memory.
     ///
     /// Max reach: at least half the optimum (proven), usually within a fraction of a percent of
-    /// it; `upper_bound` is the LP value. Reach target: the cheapest plan the greedy finds that
-    /// meets it, costing at most `cost_lower_bound` plus the price of one item; or, when it
-    /// finds none, the max-reach greedy plan with its `shortfall`.
+    /// it; `upper_bound` is the LP value. Reach target: the cheaper of two greedy plans that meet
+    /// it (the cover greedy, which takes increments by efficiency until the target is met, and
+    /// the max-reach greedy), each then downgraded KOL by KOL as far as the target allows;
+    /// `cost_lower_bound` is the cover LP's value. When the cover greedy's plan fits the budget,
+    /// the result costs at most `cost_lower_bound` plus the price of one item (the one whose
+    /// increment crosses the target). When neither plan meets the target, the max-reach greedy
+    /// plan is returned with its `shortfall`; the exact mode can tell whether the target is
+    /// reachable at all.
     pub fn greedy(&self) -> Plan {
         let model = Model::new(self);
         let lp = model.relaxation();
