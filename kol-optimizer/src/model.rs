@@ -133,7 +133,7 @@ impl Model {
         let mut sorted: Vec<u128> = Vec::new();
         let mut hull: Vec<u32> = Vec::new();
 
-        for (ci, cand) in problem.candidates.iter().enumerate() {
+        for ci in 0..problem.candidates.len() {
             if problem.excluded[ci] {
                 continue;
             }
@@ -145,10 +145,9 @@ impl Model {
             // by item name (the canonical offer order).
             scratch.clear();
             scratch.push(Point::key(0, 0, NONE));
-            for (oi, offer) in cand.offers.iter().enumerate() {
-                let price = u64::from(offer.price.get());
+            for (oi, &(price, reach)) in problem.items_of(ci).iter().enumerate() {
                 if price <= capacity {
-                    scratch.push(Point::key(price, problem.micros(ci, oi), oi as u32));
+                    scratch.push(Point::key(price, reach, oi as u32));
                 }
             }
             sort_small(&mut scratch, &mut sorted);

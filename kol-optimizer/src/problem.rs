@@ -173,6 +173,11 @@ pub struct Problem {
     pub(crate) pinned_price: u64,
     /// What booking the dearest item of every free (not pinned, not excluded) KOL would cost.
     pub(crate) free_price_total: u64,
+    /// Every item's (price, effective reach in micro-people), candidate after candidate in
+    /// canonical order: what the solvers read, contiguous.
+    pub(crate) items: Vec<(u64, u64)>,
+    /// Candidate `c`'s items are `items[first[c]..first[c + 1]]`.
+    pub(crate) first: Vec<u32>,
 }
 
 impl Problem {
@@ -325,7 +330,23 @@ impl Problem {
                     .unwrap_or(0)
             })
             .sum();
+        let mut items = Vec::with_capacity(total_items);
+        let mut first = Vec::with_capacity(canonical.len() + 1);
+        for cand in &canonical {
+            first.push(items.len() as u32);
+            let share = match weighting {
+                Weighting::TargetCountry => Some(cand.audience_th_pct),
+                Weighting::Off => None,
+            };
+            items.extend(cand.offers.iter().map(|o| {
+                let micros = crate::units::item_micros(o.est_reach, share, cand.relevance);
+                (u64::from(o.price.get()), micros)
+            }));
+        }
+        first.push(items.len() as u32);
         Ok(Self {
+            items,
+            first,
             free_price_total,
             budget: budget.get(),
             weighting,
@@ -365,17 +386,17 @@ impl Problem {
 
     /// Total number of rate-card items over all candidates.
     pub fn item_count(&self) -> usize {
-        self.candidates.iter().map(|c| c.offers.len()).sum()
+        self.items.len()
+    }
+
+    /// The (price, effective reach in micro-people) of every item of candidate `candidate`
+    /// (canonical positions).
+    pub(crate) fn items_of(&self, candidate: usize) -> &[(u64, u64)] {
+        &self.items[self.first[candidate] as usize..self.first[candidate + 1] as usize]
     }
 
     /// The effective reach of item `offer` of candidate `candidate` (canonical positions).
     pub(crate) fn micros(&self, candidate: usize, offer: usize) -> u64 {
-        let cand = &self.candidates[candidate];
-        let o = &cand.offers[offer];
-        let share = match self.weighting {
-            Weighting::TargetCountry => Some(cand.audience_th_pct),
-            Weighting::Off => None,
-        };
-        crate::units::item_micros(o.est_reach, share, cand.relevance)
+        self.items_of(candidate)[offer].1
     }
 }
