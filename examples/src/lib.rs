@@ -2,3 +2,4 @@
 //! examples run, kept here so tests can call it.
 
 pub mod catalogue;
+pub mod optimize;

@@ -1,0 +1,451 @@
+//! The solvers' internal form of a [`Problem`]: per KOL, the undominated (price, reach) frontier
+//! with a "nothing" point, its upper convex hull as increments, and the LP relaxation.
+//!
+//! All quantities are integers: prices in THB (`u64`), one point's reach in micro-people (`u64`,
+//! below `2^61`), sums of reach in `u128`. Slopes are compared by cross products in `u128`, never
+//! by division.
+
+use std::cmp::Ordering;
+
+use crate::problem::Problem;
+
+/// Marks "no rate-card item" (the nothing point) or "no node".
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// One undominated option of a class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Point {
+    pub(crate) price: u64,
+    pub(crate) reach: u64,
+    /// Index of the offer in its (canonical) candidate, or [`NONE`] for "nothing".
+    pub(crate) offer: u32,
+}
+
+impl Point {
+    /// A sort key ordering points by price up, reach down, "nothing" first, then offer:
+    /// price (< 2^32) in the top 32 bits, `u64::MAX - reach` in the next 64, offer + 1 last.
+    fn key(price: u64, reach: u64, offer: u32) -> u128 {
+        (u128::from(price) << 96)
+            | (u128::from(u64::MAX - reach) << 32)
+            | u128::from(offer.wrapping_add(1))
+    }
+
+    #[allow(clippy::cast_possible_truncation)]
+    fn from_key(key: u128) -> Self {
+        Self {
+            price: (key >> 96) as u64,
+            reach: u64::MAX - (key >> 32) as u64,
+            offer: (key as u32).wrapping_sub(1),
+        }
+    }
+}
+
+/// A KOL that the solver may choose an item of (not pinned, not excluded, with some use).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Class {
+    /// Canonical candidate index.
+    pub(crate) candidate: u32,
+    /// Its frontier is `points[start..end]`: prices and reaches strictly increasing, the first
+    /// point's price is 0 (nothing, or a free item).
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+/// One step along a class's upper convex hull, from point `from` to point `to`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Inc {
+    pub(crate) dp: u64,
+    pub(crate) dr: u64,
+    pub(crate) class: u32,
+    pub(crate) from: u32,
+    pub(crate) to: u32,
+}
+
+impl Inc {
+    /// Decreasing slope `dr / dp`, then class (so KOL id), then position along the hull.
+    pub(crate) fn order(&self, other: &Self) -> Ordering {
+        let mine = u128::from(self.dr) * u128::from(other.dp);
+        let theirs = u128::from(other.dr) * u128::from(self.dp);
+        theirs
+            .cmp(&mine)
+            .then(self.class.cmp(&other.class))
+            .then(self.from.cmp(&other.from))
+    }
+}
+
+/// A choice of one frontier point per class, with its totals (pinned items not included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Choice {
+    pub(crate) points: Vec<u32>,
+    pub(crate) spent: u64,
+    pub(crate) reach: u128,
+}
+
+/// The LP relaxation after sorting increments: the break solution and the break increment.
+#[derive(Debug, Clone)]
+pub(crate) struct Relaxation {
+    /// Every increment before `brk` applied (the break solution).
+    pub(crate) choice: Choice,
+    /// Index of the first increment (in sorted order) that does not fit, if any.
+    pub(crate) brk: Option<usize>,
+    /// The LP value, rounded down (integer plans cannot exceed it).
+    pub(crate) bound: u128,
+}
+
+/// The cover relaxation for a reach target: cheapest fractional way to reach it.
+#[derive(Debug, Clone)]
+pub(crate) struct CoverRelaxation {
+    /// Every increment before `brk` applied.
+    pub(crate) choice: Choice,
+    /// The increment that crosses the target, if the base does not already reach it.
+    pub(crate) brk: Option<usize>,
+    /// Lower bound on the cost of any plan reaching the target (LP value, rounded up), or `None`
+    /// when no plan reaches it at any price.
+    pub(crate) cost_bound: Option<u64>,
+}
+
+/// The compiled problem.
+#[derive(Debug, Clone)]
+pub(crate) struct Model {
+    pub(crate) budget: u64,
+    /// Budget left for free classes after the pins, clamped to the most they could cost.
+    pub(crate) capacity: u64,
+    pub(crate) pinned_price: u64,
+    pub(crate) pinned_reach: u128,
+    pub(crate) classes: Vec<Class>,
+    pub(crate) points: Vec<Point>,
+    /// Increments of every class's hull, sorted by [`Inc::order`].
+    pub(crate) incs: Vec<Inc>,
+}
+
+impl Model {
+    /// Compiles a problem: drops excluded KOLs, fixes pinned ones, keeps per class the items that
+    /// fit the budget and are not dominated, builds hulls and sorts their increments.
+    pub(crate) fn new(problem: &Problem) -> Self {
+        // Clamped to what the free candidates could ever cost together (at most 2^63), so bound
+        // arithmetic stays far from overflow whatever the budget.
+        let capacity = (problem.budget - problem.pinned_price).min(problem.free_price_total);
+        let mut pinned_reach = 0u128;
+        let mut classes = Vec::with_capacity(problem.candidates.len());
+        let mut points: Vec<Point> = Vec::with_capacity(problem.item_count() + classes.capacity());
+        let mut incs: Vec<Inc> = Vec::with_capacity(problem.item_count());
+        let mut scratch: Vec<u128> = Vec::new();
+        let mut sorted: Vec<u128> = Vec::new();
+        let mut hull: Vec<u32> = Vec::new();
+
+        for ci in 0..problem.candidates.len() {
+            if problem.excluded[ci] {
+                continue;
+            }
+            if let Some(oi) = problem.pinned[ci] {
+                pinned_reach += u128::from(problem.micros(ci, oi as usize));
+                continue;
+            }
+            // Points as sort keys: price up, reach down; among equal points "nothing" first, then
+            // by item name (the canonical offer order).
+            scratch.clear();
+            scratch.push(Point::key(0, 0, NONE));
+            for (oi, &(price, reach)) in problem.items_of(ci).iter().enumerate() {
+                if price <= capacity {
+                    scratch.push(Point::key(price, reach, oi as u32));
+                }
+            }
+            sort_small(&mut scratch, &mut sorted);
+            let start = points.len();
+            let mut best: Option<u64> = None;
+            for p in sorted.iter().map(|&k| Point::from_key(k)) {
+                if best.is_none_or(|b| p.reach > b) {
+                    best = Some(p.reach);
+                    points.push(p);
+                }
+            }
+            if points.len() == start + 1 && points[start].offer == NONE {
+                // Nothing useful to buy from this KOL.
+                points.truncate(start);
+                continue;
+            }
+            let class = classes.len() as u32;
+            let end = points.len();
+            classes.push(Class {
+                candidate: ci as u32,
+                start: start as u32,
+                end: end as u32,
+            });
+            // Upper convex hull (strict): pop the middle point unless it lies strictly above
+            // the chord of its neighbours.
+            hull.clear();
+            for j in start..end {
+                while hull.len() >= 2 {
+                    let a = points[hull[hull.len() - 2] as usize];
+                    let b = points[hull[hull.len() - 1] as usize];
+                    let c = points[j];
+                    let left = u128::from(b.reach - a.reach) * u128::from(c.price - b.price);
+                    let right = u128::from(c.reach - b.reach) * u128::from(b.price - a.price);
+                    if left > right {
+                        break;
+                    }
+                    hull.pop();
+                }
+                hull.push(j as u32);
+            }
+            for w in hull.windows(2) {
+                let (a, b) = (points[w[0] as usize], points[w[1] as usize]);
+                incs.push(Inc {
+                    dp: b.price - a.price,
+                    dr: b.reach - a.reach,
+                    class,
+                    from: w[0],
+                    to: w[1],
+                });
+            }
+        }
+        sort_increments(&mut incs);
+        Self {
+            budget: problem.budget,
+            capacity,
+            pinned_price: problem.pinned_price,
+            pinned_reach,
+            classes,
+            points,
+            incs,
+        }
+    }
+
+    /// Every class at its first frontier point (price 0).
+    pub(crate) fn base(&self) -> Choice {
+        let points: Vec<u32> = self.classes.iter().map(|c| c.start).collect();
+        let reach = points
+            .iter()
+            .map(|&p| u128::from(self.points[p as usize].reach))
+            .sum();
+        Choice {
+            points,
+            spent: 0,
+            reach,
+        }
+    }
+
+    /// The reach of [`Model::base`].
+    pub(crate) fn base_reach(&self) -> u128 {
+        self.classes
+            .iter()
+            .map(|c| u128::from(self.points[c.start as usize].reach))
+            .sum()
+    }
+
+    /// The LP relaxation (Sinha-Zoltners): apply increments by decreasing slope while they fit.
+    pub(crate) fn relaxation(&self) -> Relaxation {
+        let mut choice = self.base();
+        for (k, inc) in self.incs.iter().enumerate() {
+            let left = self.capacity - choice.spent;
+            if inc.dp > left {
+                let frac = u128::from(left) * u128::from(inc.dr) / u128::from(inc.dp);
+                let bound = choice.reach + frac;
+                return Relaxation {
+                    choice,
+                    brk: Some(k),
+                    bound,
+                };
+            }
+            choice.apply(inc);
+        }
+        let bound = choice.reach;
+        Relaxation {
+            choice,
+            brk: None,
+            bound,
+        }
+    }
+
+    /// The cover relaxation for `target` (free-class reach): apply increments by decreasing
+    /// slope until the target is met; the crossing increment is the fractional one.
+    pub(crate) fn cover_relaxation(&self, target: u128) -> CoverRelaxation {
+        let mut choice = self.base();
+        if choice.reach >= target {
+            return CoverRelaxation {
+                choice,
+                brk: None,
+                cost_bound: Some(0),
+            };
+        }
+        for (k, inc) in self.incs.iter().enumerate() {
+            if choice.reach + u128::from(inc.dr) >= target {
+                let missing = target - choice.reach;
+                let extra = (missing * u128::from(inc.dp)).div_ceil(u128::from(inc.dr));
+                // extra <= inc.dp, so it fits u64.
+                let extra = u64::try_from(extra).unwrap_or(u64::MAX);
+                return CoverRelaxation {
+                    cost_bound: Some(choice.spent + extra),
+                    choice,
+                    brk: Some(k),
+                };
+            }
+            choice.apply(inc);
+        }
+        CoverRelaxation {
+            choice,
+            brk: None,
+            cost_bound: None,
+        }
+    }
+
+    /// The frontier of a class.
+    pub(crate) fn frontier(&self, class: usize) -> &[Point] {
+        let c = self.classes[class];
+        &self.points[c.start as usize..c.end as usize]
+    }
+}
+
+impl Choice {
+    /// Moves a class along one hull increment.
+    pub(crate) fn apply(&mut self, inc: &Inc) {
+        self.points[inc.class as usize] = inc.to;
+        self.spent += inc.dp;
+        self.reach += u128::from(inc.dr);
+    }
+
+    /// Moves class `class` from its current point to point `to`.
+    pub(crate) fn switch(&mut self, points: &[Point], class: usize, to: u32) {
+        let from = points[self.points[class] as usize];
+        let next = points[to as usize];
+        self.points[class] = to;
+        self.spent = self.spent - from.price + next.price;
+        self.reach = self.reach - u128::from(from.reach) + u128::from(next.reach);
+    }
+}
+
+/// Sorts the few distinct keys of one rate card into `out`. Up to 32 keys, each goes to its rank
+/// (how many keys are smaller), counted without branches: faster than a comparison sort's
+/// unpredictable branches on random prices.
+fn sort_small(keys: &mut [u128], out: &mut Vec<u128>) {
+    out.clear();
+    if keys.len() > 32 {
+        keys.sort_unstable();
+        out.extend_from_slice(keys);
+        return;
+    }
+    out.resize(keys.len(), 0);
+    for &k in keys.iter() {
+        let rank: usize = keys.iter().map(|&other| usize::from(other < k)).sum();
+        out[rank] = k;
+    }
+}
+
+/// Sorts increments exactly by [`Inc::order`].
+///
+/// Increments arrive in class order, then hull order: the tie-break order. A stable radix sort on
+/// a float key (the slope, rounded) puts them in order except, at most, among slopes closer than
+/// the float's precision; an exact, adaptive stable sort then runs over the almost sorted slice
+/// in about linear time and fixes whatever rounding got wrong, so the result never depends on
+/// it. The radix sort is there for speed: the greedy at a million items is about this sort.
+fn sort_increments(incs: &mut Vec<Inc>) {
+    if incs.len() <= 64 {
+        incs.sort_by(Inc::order);
+        return;
+    }
+    // Decreasing slope = increasing complement of the (positive) float's bits; the top 32 bits
+    // keep 20 bits of mantissa, plenty to order all but near-ties, which the exact pass fixes.
+    #[allow(clippy::cast_precision_loss)]
+    let mut keys: Vec<(u32, u32)> = incs
+        .iter()
+        .enumerate()
+        .map(|(i, inc)| {
+            let bits = (inc.dr as f64 / inc.dp as f64).to_bits();
+            (!((bits >> 32) as u32), i as u32)
+        })
+        .collect();
+    radix_sort(&mut keys);
+    let mut sorted: Vec<Inc> = keys.iter().map(|&(_, i)| incs[i as usize]).collect();
+    // Runs of equal keys: order them exactly.
+    let mut start = 0;
+    for end in 1..=keys.len() {
+        if end == keys.len() || keys[end].0 != keys[start].0 {
+            if end - start > 1 {
+                sorted[start..end].sort_by(Inc::order);
+            }
+            start = end;
+        }
+    }
+    if sorted
+        .windows(2)
+        .any(|w| w[0].order(&w[1]) == Ordering::Greater)
+    {
+        // Rounding put two nearly equal slopes across a key boundary: fix it exactly.
+        sorted.sort_by(Inc::order);
+    }
+    *incs = sorted;
+}
+
+/// Stable LSD radix sort of `(key, payload)` pairs by key, 11 bits at a time, skipping the digits
+/// every key shares.
+fn radix_sort(items: &mut Vec<(u32, u32)>) {
+    const BITS: u32 = 11;
+    const BUCKETS: usize = 1 << BITS;
+    let mut other: Vec<(u32, u32)> = vec![(0, 0); items.len()];
+    let mut counts = vec![0usize; BUCKETS];
+    let mut shift = 0;
+    while shift < 32 {
+        counts.fill(0);
+        for &(k, _) in items.iter() {
+            counts[((k >> shift) as usize) & (BUCKETS - 1)] += 1;
+        }
+        if counts.contains(&items.len()) {
+            shift += BITS;
+            continue;
+        }
+        let mut sum = 0;
+        for c in &mut counts {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &item in items.iter() {
+            let d = ((item.0 >> shift) as usize) & (BUCKETS - 1);
+            other[counts[d]] = item;
+            counts[d] += 1;
+        }
+        std::mem::swap(items, &mut other);
+        shift += BITS;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radix_sort_is_a_stable_sort() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut items: Vec<(u32, u32)> = (0..5_000)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Few distinct high bits and many repeats, as slopes have.
+                (((x % 97) << 24 | (x % 13)) as u32, i)
+            })
+            .collect();
+        let mut expected = items.clone();
+        expected.sort_by_key(|&(k, _)| k);
+        radix_sort(&mut items);
+        assert_eq!(items, expected);
+    }
+
+    #[test]
+    fn increments_sort_exactly_even_where_floats_tie() {
+        // Slopes 2^53+1 / 1 and 2^53 / 1 round to the same float; exact order must still win.
+        let big = 1u64 << 53;
+        let mut incs: Vec<Inc> = (0..100u32)
+            .map(|i| Inc {
+                dp: 1,
+                dr: big + u64::from(i % 2),
+                class: i,
+                from: 0,
+                to: 1,
+            })
+            .collect();
+        sort_increments(&mut incs);
+        assert!(incs.windows(2).all(|w| w[0].order(&w[1]) == Ordering::Less));
+        assert!(incs[..50].iter().all(|i| i.dr == big + 1));
+    }
+}

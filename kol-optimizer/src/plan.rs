@@ -1,0 +1,175 @@
+//! The answer: which item of which KOL, what it costs, what it reaches, and how far from optimal
+//! it can be.
+
+use kol_core::{DeliverableItem, KolId, PriceThb};
+use serde::Serialize;
+
+use crate::model::{Choice, Model, NONE};
+use crate::problem::Problem;
+use crate::units::EffectiveReach;
+
+/// How a plan was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// The greedy: at least half the optimum, usually within a fraction of a percent.
+    Greedy,
+    /// The exact search finished: the plan is optimal.
+    Exact,
+    /// The exact search hit its work limit: the best plan found, with a proven gap.
+    ExactBestSoFar,
+}
+
+impl Mode {
+    /// The name used in JSON (`greedy`, `exact`, `exact_best_so_far`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Greedy => "greedy",
+            Self::Exact => "exact",
+            Self::ExactBestSoFar => "exact_best_so_far",
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One booked item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Selection {
+    /// The KOL.
+    pub kol_id: KolId,
+    /// The item of its rate card.
+    pub item: DeliverableItem,
+    /// Its price.
+    pub price: PriceThb,
+    /// Its effective reach.
+    pub effective_reach: EffectiveReach,
+    /// Whether the request pinned it.
+    #[serde(skip)]
+    pub pinned: bool,
+}
+
+/// A budget allocation: at most one item per KOL, within the budget.
+///
+/// Serializes with the field names of the JSON plan format: `mode`, `selections`, `spent`,
+/// `remaining`, `total_effective_reach`, `upper_bound`, `gap`, then `shortfall` and
+/// `cost_lower_bound` only when a reach target was given.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Plan {
+    /// How it was found.
+    pub mode: Mode,
+    /// The booked items, sorted by KOL id.
+    pub selections: Vec<Selection>,
+    /// Total price, in THB.
+    pub spent: u64,
+    /// Budget left, in THB.
+    pub remaining: u64,
+    /// Total effective reach.
+    pub total_effective_reach: EffectiveReach,
+    /// A proven upper bound on the effective reach of every plan within the budget (with the
+    /// same pins and exclusions): the LP relaxation for the greedy, the optimum itself for a
+    /// finished exact search, the search's remaining bound for a stopped one.
+    pub upper_bound: EffectiveReach,
+    /// `1 - total_effective_reach / upper_bound` (0 when the bound is 0): the plan is at most
+    /// this far below the best possible reach.
+    pub gap: f64,
+    /// With a reach target the plan does not meet: how much reach is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shortfall: Option<EffectiveReach>,
+    /// With a reach target the plan meets: a proven lower bound on the price of every plan
+    /// meeting it (equal to `spent` when the exact search proved the plan cheapest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_lower_bound: Option<u64>,
+}
+
+impl Plan {
+    /// True when the plan is proven to have the best possible reach (or, with a reach target,
+    /// the lowest possible price).
+    pub fn is_proven_optimal(&self) -> bool {
+        self.mode == Mode::Exact
+    }
+}
+
+/// Extra figures of a plan beyond its selections.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Figures {
+    pub(crate) mode: Mode,
+    /// Upper bound on free-class reach (pinned reach is added here).
+    pub(crate) reach_bound: u128,
+    pub(crate) target: Option<u128>,
+    /// Lower bound on the free-class price of plans meeting the target.
+    pub(crate) cost_bound: Option<u64>,
+}
+
+/// Assembles the plan of `choice` (free classes) plus the pinned items.
+pub(crate) fn assemble(problem: &Problem, model: &Model, choice: &Choice, f: Figures) -> Plan {
+    // Pins and classes are both in candidate (so KOL id) order: merge them.
+    let pins = problem
+        .pinned
+        .iter()
+        .enumerate()
+        .filter_map(|(ci, pin)| pin.map(|oi| (ci, oi as usize, true)));
+    let chosen = model.classes.iter().enumerate().filter_map(|(c, class)| {
+        let point = model.points[choice.points[c] as usize];
+        (point.offer != NONE).then_some((class.candidate as usize, point.offer as usize, false))
+    });
+    let mut picks: Vec<(usize, usize, bool)> = Vec::new();
+    let (mut pins, mut chosen) = (pins.peekable(), chosen.peekable());
+    loop {
+        let next = match (pins.peek(), chosen.peek()) {
+            (Some(a), Some(b)) if a.0 < b.0 => pins.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => chosen.next(),
+            (Some(_), None) => pins.next(),
+            (None, None) => break,
+        };
+        picks.extend(next);
+    }
+    let selections = picks
+        .into_iter()
+        .map(|(ci, oi, pinned)| {
+            let cand = &problem.candidates[ci];
+            let offer = &cand.offers[oi];
+            Selection {
+                kol_id: cand.kol_id,
+                item: offer.item.clone(),
+                price: offer.price,
+                effective_reach: EffectiveReach::from_micros(u128::from(problem.micros(ci, oi))),
+                pinned,
+            }
+        })
+        .collect();
+    let spent = model.pinned_price + choice.spent;
+    let reach = model.pinned_reach + choice.reach;
+    let bound = (model.pinned_reach + f.reach_bound).max(reach);
+    let gap = if bound == 0 {
+        0.0
+    } else {
+        #[allow(clippy::cast_precision_loss)]
+        let g = (bound - reach) as f64 / bound as f64;
+        g
+    };
+    let target = f.target;
+    let shortfall = target
+        .filter(|&t| reach < t)
+        .map(|t| EffectiveReach::from_micros(t - reach));
+    let cost_lower_bound = match target {
+        Some(t) if reach >= t => f.cost_bound.map(|c| model.pinned_price + c),
+        _ => None,
+    };
+    Plan {
+        mode: f.mode,
+        selections,
+        spent,
+        remaining: model.budget - spent,
+        total_effective_reach: EffectiveReach::from_micros(reach),
+        upper_bound: EffectiveReach::from_micros(bound),
+        gap,
+        shortfall,
+        cost_lower_bound,
+    }
+}

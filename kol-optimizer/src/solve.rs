@@ -1,0 +1,263 @@
+//! The solvers' entry points on a [`Problem`]: [`Problem::greedy`], [`Problem::upper_bound`] and
+//! [`Problem::exact`].
+
+use crate::error::{OptimizerError, Result};
+use crate::exact::{self, Goal};
+use crate::greedy;
+use crate::model::{Choice, Model};
+use crate::plan::{Figures, Mode, Plan, assemble};
+use crate::problem::{Objective, Problem};
+use crate::units::EffectiveReach;
+
+/// What the exact search does when it reaches its work limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum OnWorkLimit {
+    /// Return [`OptimizerError::WorkLimit`], with the best plan so far attached.
+    Error,
+    /// Return the best plan so far, with mode [`Mode::ExactBestSoFar`] and its proven gap.
+    #[default]
+    BestSoFar,
+}
+
+/// Options of the exact search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExactOptions {
+    /// The most (price, reach) states one search may generate (before dominance and bound
+    /// pruning). Time is about linear in it: on the 2-core development machine, roughly 15 to 30
+    /// million states a second. Memory is at most about 3 x 32 bytes per state generated while
+    /// adding one KOL, plus 12 bytes per state kept; in practice far less. The default, 100
+    /// million, is a few seconds of work.
+    pub work_limit: u64,
+    /// What to do at the limit.
+    pub on_work_limit: OnWorkLimit,
+}
+
+impl ExactOptions {
+    /// The default work limit.
+    pub const DEFAULT_WORK_LIMIT: u64 = 100_000_000;
+}
+
+impl Default for ExactOptions {
+    fn default() -> Self {
+        Self {
+            work_limit: Self::DEFAULT_WORK_LIMIT,
+            on_work_limit: OnWorkLimit::default(),
+        }
+    }
+}
+
+/// How to solve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// [`Problem::greedy`].
+    Greedy,
+    /// [`Problem::exact`] with these options.
+    Exact(ExactOptions),
+}
+
+impl Problem {
+    /// The LP-relaxation value: no plan within the budget (with the same pins and exclusions)
+    /// reaches more. O(n log n) in the number of items.
+    pub fn upper_bound(&self) -> EffectiveReach {
+        let model = Model::new(self);
+        EffectiveReach::from_micros(model.pinned_reach + model.relaxation().bound)
+    }
+
+    /// The greedy plan, in O(n log n) time and O(n) memory.
+    ///
+    /// Max reach: at least half the optimum (proven), usually within a fraction of a percent of
+    /// it; `upper_bound` is the LP value. Reach target: the cheaper of two greedy plans that meet
+    /// it (the cover greedy, which takes increments by efficiency until the target is met, and
+    /// the max-reach greedy), each then downgraded KOL by KOL as far as the target allows;
+    /// `cost_lower_bound` is the cover LP's value. When the cover greedy's plan fits the budget,
+    /// the result costs at most `cost_lower_bound` plus the price of one item (the one whose
+    /// increment crosses the target). When neither plan meets the target, the max-reach greedy
+    /// plan is returned with its `shortfall`; the exact mode can tell whether the target is
+    /// reachable at all.
+    pub fn greedy(&self) -> Plan {
+        let model = Model::new(self);
+        let lp = model.relaxation();
+        let best = greedy::max_reach(&model, &lp);
+        let figures = Figures {
+            mode: Mode::Greedy,
+            reach_bound: lp.bound,
+            target: None,
+            cost_bound: None,
+        };
+        match self.objective {
+            Objective::MaxReach => assemble(self, &model, &best, figures),
+            Objective::MinCost { min_reach } => {
+                let target = min_reach.micros();
+                let free = target.saturating_sub(model.pinned_reach);
+                let cover = model.cover_relaxation(free);
+                let figures = Figures {
+                    target: Some(target),
+                    cost_bound: cover.cost_bound,
+                    ..figures
+                };
+                match greedy::min_cost(&model, free, &best) {
+                    Some(cheap) => assemble(self, &model, &cheap, figures),
+                    None => assemble(self, &model, &best, figures),
+                }
+            }
+        }
+    }
+
+    /// A proven optimal plan, or the best plan found within the work limit.
+    ///
+    /// Max reach: the largest reach within the budget, then the lowest spend. Reach target: the
+    /// lowest spend meeting the target, then the largest reach; when no plan within the budget
+    /// meets it (proven), the max-reach optimum with its `shortfall`. A finished search has
+    /// mode [`Mode::Exact`], `gap` 0 for max reach, and `cost_lower_bound == spent` for a met
+    /// target.
+    ///
+    /// # Errors
+    /// [`OptimizerError::WorkLimit`] when the search hits `options.work_limit` and
+    /// `options.on_work_limit` is [`OnWorkLimit::Error`].
+    pub fn exact(&self, options: &ExactOptions) -> Result<Plan> {
+        let model = Model::new(self);
+        let lp = model.relaxation();
+        let greedy = greedy::max_reach(&model, &lp);
+        match self.objective {
+            Objective::MaxReach => {
+                let (choice, figures) = exact_max_reach(&model, &lp, greedy, options, None);
+                finish(self, &model, &choice, figures, options)
+            }
+            Objective::MinCost { min_reach } => {
+                let target = min_reach.micros();
+                exact_min_cost(self, &model, &lp, greedy, target, options)
+            }
+        }
+    }
+
+    /// Solves with `method`.
+    ///
+    /// # Errors
+    /// As [`Problem::exact`].
+    pub fn solve(&self, method: Method) -> Result<Plan> {
+        match method {
+            Method::Greedy => Ok(self.greedy()),
+            Method::Exact(options) => self.exact(&options),
+        }
+    }
+}
+
+fn exact_max_reach(
+    model: &Model,
+    lp: &crate::model::Relaxation,
+    greedy: Choice,
+    options: &ExactOptions,
+    target: Option<u128>,
+) -> (Choice, Figures) {
+    let mut figures = Figures {
+        mode: Mode::Exact,
+        reach_bound: greedy.reach,
+        target,
+        cost_bound: None,
+    };
+    let Some(brk) = lp.brk else {
+        // The LP solution is integral: the greedy returned it, and it is optimal.
+        return (greedy, figures);
+    };
+    let out = exact::search(
+        model,
+        Goal::MaxReach,
+        &lp.choice,
+        &model.incs[brk],
+        Some(&greedy),
+        options.work_limit,
+    );
+    let best = out.best.unwrap_or(greedy);
+    figures.reach_bound = if out.finished {
+        best.reach
+    } else {
+        out.reach_bound.min(lp.bound)
+    };
+    if !out.finished {
+        figures.mode = Mode::ExactBestSoFar;
+    }
+    (best, figures)
+}
+
+fn exact_min_cost(
+    problem: &Problem,
+    model: &Model,
+    lp: &crate::model::Relaxation,
+    greedy: Choice,
+    target: u128,
+    options: &ExactOptions,
+) -> Result<Plan> {
+    let free = target.saturating_sub(model.pinned_reach);
+    let cover = model.cover_relaxation(free);
+    let reachable = cover.cost_bound.is_some_and(|c| c <= model.capacity);
+    let figures = Figures {
+        mode: Mode::Exact,
+        reach_bound: lp.bound,
+        target: Some(target),
+        cost_bound: cover.cost_bound,
+    };
+    if reachable {
+        let Some(brk) = cover.brk else {
+            // The free items alone meet the target: nothing to buy.
+            let figures = Figures {
+                cost_bound: Some(0),
+                ..figures
+            };
+            return finish(problem, model, &cover.choice, figures, options);
+        };
+        let incumbent = greedy::min_cost(model, free, &greedy);
+        let out = exact::search(
+            model,
+            Goal::MinCost { target: free },
+            &cover.choice,
+            &model.incs[brk],
+            incumbent.as_ref(),
+            options.work_limit,
+        );
+        match (out.best, out.finished) {
+            (Some(best), true) => {
+                let figures = Figures {
+                    cost_bound: Some(best.spent),
+                    ..figures
+                };
+                return finish(problem, model, &best, figures, options);
+            }
+            (Some(best), false) => {
+                let figures = Figures {
+                    mode: Mode::ExactBestSoFar,
+                    cost_bound: Some(out.cost_bound.max(cover.cost_bound.unwrap_or(0))),
+                    ..figures
+                };
+                return finish(problem, model, &best, figures, options);
+            }
+            (None, false) => {
+                // Nothing found yet and no proof that nothing exists: report the greedy plan.
+                let figures = Figures {
+                    mode: Mode::ExactBestSoFar,
+                    ..figures
+                };
+                return finish(problem, model, &greedy, figures, options);
+            }
+            (None, true) => {} // Proven: no plan within the budget meets the target.
+        }
+    }
+    let (best, figures) = exact_max_reach(model, lp, greedy, options, Some(target));
+    finish(problem, model, &best, figures, options)
+}
+
+fn finish(
+    problem: &Problem,
+    model: &Model,
+    choice: &Choice,
+    figures: Figures,
+    options: &ExactOptions,
+) -> Result<Plan> {
+    let plan = assemble(problem, model, choice, figures);
+    if plan.mode == Mode::ExactBestSoFar && options.on_work_limit == OnWorkLimit::Error {
+        return Err(OptimizerError::WorkLimit {
+            limit: options.work_limit,
+            best: Box::new(plan),
+        });
+    }
+    Ok(plan)
+}
