@@ -67,6 +67,7 @@
 
 #![warn(missing_docs)]
 
+pub mod campaign;
 pub mod error;
 mod exact;
 mod greedy;
@@ -78,6 +79,9 @@ pub mod problem;
 pub mod solve;
 pub mod units;
 
+pub use campaign::{
+    CampaignOptions, CampaignPlan, Explanation, MatchedCreator, plan_campaign, relevance_of,
+};
 pub use error::{OptimizerError, Result};
 pub use plan::{Mode, Plan, Selection};
 pub use problem::{Candidate, Objective, Offer, Pin, PlanRequest, Problem, Weighting};
