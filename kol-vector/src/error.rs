@@ -105,9 +105,9 @@ pub enum VectorError {
         /// The number of lists of the index.
         lists: usize,
     },
-    /// An IVF build parameter other than `lists` is out of range.
-    #[error("invalid IVF parameter {name}: {reason}")]
-    InvalidIvfParameter {
+    /// A build or generator parameter (other than `lists`, `probes` and `k`) is out of range.
+    #[error("invalid parameter {name}: {reason}")]
+    InvalidParameter {
         /// The parameter, e.g. `"max_iterations"`.
         name: &'static str,
         /// Why it was rejected.

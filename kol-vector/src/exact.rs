@@ -79,15 +79,12 @@ pub(crate) fn exact_distance(
     row: usize,
     query: &Query,
 ) -> f64 {
-    let x = matrix.row_unchecked(row);
-    let q = query.as_slice();
-    match metric {
-        Metric::Cosine => {
-            cosine_from_parts(dot(x, q), matrix.squared_norms()[row], query.squared_norm())
-        }
-        Metric::L2 => l2_from_squared(squared_l2(x, q)),
-        Metric::NegativeInnerProduct => negative_inner_from_dot(dot(x, q)),
-    }
+    metric.with_norms(
+        matrix.row_unchecked(row),
+        matrix.squared_norms()[row],
+        query.as_slice(),
+        query.squared_norm(),
+    )
 }
 
 /// Scans `rows` with the exact kernels, offering every row that passes `filter` and could enter
