@@ -7,6 +7,8 @@
 //!
 //! Run: `cargo bench -p kol-benches --bench vector_exact`
 
+// A benchmark with broken setup should stop loudly.
+#![allow(clippy::expect_used)]
 use std::hint::black_box;
 use std::time::Duration;
 

@@ -248,7 +248,11 @@ fn check_same_width(a: &[f32], b: &[f32]) -> Result<()> {
 /// [`VectorError::DimensionMismatch`] when the vectors differ in length.
 pub fn cosine_distance(a: &[f32], b: &[f32]) -> Result<f64> {
     check_same_width(a, b)?;
-    Ok(cosine_from_parts(dot(a, b), squared_norm(a), squared_norm(b)))
+    Ok(cosine_from_parts(
+        dot(a, b),
+        squared_norm(a),
+        squared_norm(b),
+    ))
 }
 
 /// pgvector's Euclidean distance `a <-> b`: `sqrt(Σ (aᵢ - bᵢ)²)`, the sum in `f32`.
@@ -416,9 +420,16 @@ mod tests {
         for n in [1usize, 7, 31, 32, 33, 100, 512, 700] {
             let a: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.731).sin() * 3.1).collect();
             let b: Vec<f32> = (0..n).map(|i| ((i as f32) * 1.37).cos() - 0.2).collect();
-            assert_eq!(dot(&a, &b).to_bits(), documented_dot(&a, &b).to_bits(), "n = {n}");
+            assert_eq!(
+                dot(&a, &b).to_bits(),
+                documented_dot(&a, &b).to_bits(),
+                "n = {n}"
+            );
             let diff: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x - y).collect();
-            assert_eq!(squared_l2(&a, &b).to_bits(), documented_dot(&diff, &diff).to_bits());
+            assert_eq!(
+                squared_l2(&a, &b).to_bits(),
+                documented_dot(&diff, &diff).to_bits()
+            );
         }
     }
 

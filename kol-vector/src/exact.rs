@@ -54,7 +54,11 @@ impl Level {
 }
 
 pub(crate) fn check_k(k: usize) -> Result<()> {
-    if k == 0 { Err(VectorError::ZeroK) } else { Ok(()) }
+    if k == 0 {
+        Err(VectorError::ZeroK)
+    } else {
+        Ok(())
+    }
 }
 
 /// Turns the selected slots into hits.
@@ -295,8 +299,8 @@ impl Bounds {
             Metric::NegativeInnerProduct => s + cut.a * x.norm,
             Metric::L2 => 2.0 * s + cut.a * x.norm - (1.0 - self.l2_rel) * x.sq,
         };
-        // Written so that a NaN passes.
-        !(value < cut.c)
+        // A NaN (unknown) passes.
+        value.partial_cmp(&cut.c) != Some(std::cmp::Ordering::Less)
     }
 
     /// Whether a row of norm `x` might overflow `f32` sums against a query of norm at most
@@ -515,7 +519,11 @@ impl<'a> ExactSearch<'a> {
         let dim = matrix.dim();
         let queries = validate_queries(queries, dim)?;
         let bounds = Bounds::new(self.metric, dim);
-        let min_sq_norm = matrix.squared_norms().iter().copied().fold(f32::MAX, f32::min);
+        let min_sq_norm = matrix
+            .squared_norms()
+            .iter()
+            .copied()
+            .fold(f32::MAX, f32::min);
         let max_inv_x = 1.0 / f64::from(min_sq_norm).sqrt();
         let mut results = Vec::with_capacity(queries.len());
         for chunk in queries.chunks(QUERY_CHUNK) {
@@ -524,8 +532,10 @@ impl<'a> ExactSearch<'a> {
             for (mut dst, q) in packed.rows_mut().into_iter().zip(chunk) {
                 dst.assign(&ndarray::aview1(q.as_slice()));
             }
-            let q_norms: Vec<NormInfo> =
-                chunk.iter().map(|q| NormInfo::new(q.squared_norm())).collect();
+            let q_norms: Vec<NormInfo> = chunk
+                .iter()
+                .map(|q| NormInfo::new(q.squared_norm()))
+                .collect();
             let mut states: Vec<BoundedQuery> =
                 (0..m).map(|_| BoundedQuery::new(k, level)).collect();
             let max_q_norm = q_norms.iter().map(|q| q.norm).fold(0.0, f64::max);
@@ -587,15 +597,7 @@ pub(crate) fn validate_queries(queries: ArrayView2<'_, f32>, dim: usize) -> Resu
             actual: queries.ncols(),
         });
     }
-    queries
-        .rows()
-        .into_iter()
-        .enumerate()
-        .map(|(i, row)| match row.as_slice() {
-            Some(values) => Query::at(values, i),
-            None => Query::at(&row.to_vec(), i),
-        })
-        .collect()
+    Query::from_rows(queries)
 }
 
 #[cfg(test)]
@@ -664,7 +666,11 @@ mod tests {
         let q3 = Query::new(&[1.0, 0.0, 0.0]).unwrap();
         assert!(matches!(
             m.exact(Metric::Cosine).search(&q3, 1, &AnyKol),
-            Err(VectorError::DimensionMismatch { expected: 2, actual: 3, .. })
+            Err(VectorError::DimensionMismatch {
+                expected: 2,
+                actual: 3,
+                ..
+            })
         ));
         let bad = array![[1.0f32, 0.0], [f32::NAN, 1.0]];
         assert!(matches!(
@@ -703,7 +709,11 @@ mod tests {
             for (j, q) in queries.rows().into_iter().enumerate() {
                 let q = Query::new(q.as_slice().unwrap()).unwrap();
                 assert_eq!(batch[j], s.search(&q, 10, &AnyKol).unwrap(), "{metric}");
-                assert_eq!(kbatch[j], s.search_kols(&q, 10, &AnyKol).unwrap(), "{metric}");
+                assert_eq!(
+                    kbatch[j],
+                    s.search_kols(&q, 10, &AnyKol).unwrap(),
+                    "{metric}"
+                );
             }
         }
     }
@@ -719,7 +729,11 @@ mod tests {
             for (i, q) in queries.rows().into_iter().enumerate() {
                 let q = Query::new(q.as_slice().unwrap()).unwrap();
                 assert_eq!(batch[i], s.search(&q, 3, &AnyKol).unwrap(), "{metric} {i}");
-                assert_eq!(kbatch[i], s.search_kols(&q, 2, &AnyKol).unwrap(), "{metric} {i}");
+                assert_eq!(
+                    kbatch[i],
+                    s.search_kols(&q, 2, &AnyKol).unwrap(),
+                    "{metric} {i}"
+                );
             }
         }
     }

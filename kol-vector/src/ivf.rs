@@ -22,7 +22,9 @@ use crate::distance::Metric;
 use crate::error::{Result, VectorError};
 use crate::exact::{Hit, Level, check_k, hits, scan_exact, validate_queries};
 use crate::filter::{AnyKol, KolFilter};
-use crate::kmeans::{Centroids, KmeansConfig, kmeans, nearest_centroids, sample_indices, spherical};
+use crate::kmeans::{
+    Centroids, KmeansConfig, kmeans, nearest_centroids, sample_indices, spherical,
+};
 use crate::matrix::{EmbeddingMatrix, Query};
 use crate::rng::SplitMix64;
 
@@ -112,7 +114,7 @@ impl IvfIndex {
         let metric = params.metric;
 
         // Training sample, unit length for spherical k-means.
-        let mut rng = SplitMix64::stream(params.seed, 0x73_616d_706c_65); // "sample"
+        let mut rng = SplitMix64::stream(params.seed, 0x7361_6d70_6c65); // "sample"
         let count = params.lists.saturating_mul(params.samples_per_list).min(n);
         let picked = sample_indices(n, count, &mut rng);
         let mut train = Vec::with_capacity(picked.len() * dim);
@@ -228,7 +230,12 @@ impl IvfIndex {
     ///
     /// # Errors
     /// As [`IvfIndex::with_probes`] and [`IvfSearch::search`]; [`VectorError::ZeroK`].
-    pub fn recall_at_k(&self, queries: ArrayView2<'_, f32>, k: usize, probes: usize) -> Result<f64> {
+    pub fn recall_at_k(
+        &self,
+        queries: ArrayView2<'_, f32>,
+        k: usize,
+        probes: usize,
+    ) -> Result<f64> {
         check_k(k)?;
         let search = self.with_probes(probes)?;
         let queries = validate_queries(queries, self.matrix.dim())?;
@@ -354,7 +361,15 @@ impl IvfSearch<'_> {
                 break;
             }
             let rows = index.offsets[list]..index.offsets[list + 1];
-            scan_exact(&index.matrix, rows, query, index.metric, level, filter, &mut top);
+            scan_exact(
+                &index.matrix,
+                rows,
+                query,
+                index.metric,
+                level,
+                filter,
+                &mut top,
+            );
         }
         Ok(hits(&index.matrix, top))
     }
@@ -389,12 +404,18 @@ mod tests {
         );
         assert_eq!(
             IvfIndex::build(m.clone(), IvfParams::new(61, Metric::Cosine)).unwrap_err(),
-            VectorError::InvalidLists { lists: 61, rows: 60 }
+            VectorError::InvalidLists {
+                lists: 61,
+                rows: 60
+            }
         );
         let index = IvfIndex::build(m, IvfParams::new(3, Metric::Cosine)).unwrap();
         assert_eq!(
             index.with_probes(4).unwrap_err(),
-            VectorError::InvalidProbes { probes: 4, lists: 3 }
+            VectorError::InvalidProbes {
+                probes: 4,
+                lists: 3
+            }
         );
         assert!(index.with_probes(0).is_err());
         assert_eq!(index.list_sizes().iter().sum::<usize>(), 60);
@@ -406,16 +427,19 @@ mod tests {
     #[test]
     fn all_probes_equal_exact_and_the_build_is_deterministic() {
         for metric in Metric::ALL {
-            let index = IvfIndex::build(grid_matrix(), IvfParams::new(5, metric).with_seed(9))
-                .unwrap();
-            let again = IvfIndex::build(grid_matrix(), IvfParams::new(5, metric).with_seed(9))
-                .unwrap();
+            let index =
+                IvfIndex::build(grid_matrix(), IvfParams::new(5, metric).with_seed(9)).unwrap();
+            let again =
+                IvfIndex::build(grid_matrix(), IvfParams::new(5, metric).with_seed(9)).unwrap();
             assert_eq!(index.centroids(), again.centroids());
             assert_eq!(index.list_sizes(), again.list_sizes());
             let q = Query::new(&[0.9, 0.2, -0.1, 0.05]).unwrap();
             let all = index.with_probes(5).unwrap();
             let exact = index.matrix().exact(metric);
-            assert_eq!(all.search(&q, 7, &AnyKol).unwrap(), exact.search(&q, 7, &AnyKol).unwrap());
+            assert_eq!(
+                all.search(&q, 7, &AnyKol).unwrap(),
+                exact.search(&q, 7, &AnyKol).unwrap()
+            );
             assert_eq!(
                 all.search_kols(&q, 4, &AnyKol).unwrap(),
                 exact.search_kols(&q, 4, &AnyKol).unwrap()
@@ -430,12 +454,24 @@ mod tests {
         // nearest list holds none of them, so the search must go on to the others.
         let q = Query::new(&[1.0, 0.0, 0.0, 0.0]).unwrap();
         let third_axis = |k: KolId| k.get() % 3 == 2;
-        let hits = index.with_probes(1).unwrap().search(&q, 10, &third_axis).unwrap();
+        let hits = index
+            .with_probes(1)
+            .unwrap()
+            .search(&q, 10, &third_axis)
+            .unwrap();
         assert_eq!(hits.len(), 10);
         assert!(hits.iter().all(|h| third_axis(h.kol)));
-        let exact = index.matrix().exact(Metric::Cosine).search(&q, 10, &third_axis).unwrap();
+        let exact = index
+            .matrix()
+            .exact(Metric::Cosine)
+            .search(&q, 10, &third_axis)
+            .unwrap();
         assert_eq!(hits, exact);
-        let kols = index.with_probes(1).unwrap().search_kols(&q, 2, &third_axis).unwrap();
+        let kols = index
+            .with_probes(1)
+            .unwrap()
+            .search_kols(&q, 2, &third_axis)
+            .unwrap();
         let ids: Vec<i64> = kols.iter().map(|h| h.kol.get()).collect();
         assert_eq!(ids.len(), 2);
         assert!(ids.contains(&2) && ids.contains(&5));

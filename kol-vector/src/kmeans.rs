@@ -65,7 +65,11 @@ pub(crate) fn nearest_centroids(
     let n = view.nrows();
     let lists = centroids.len();
     let bounds = Bounds::new(metric, dim);
-    let c_info: Vec<NormInfo> = centroids.sq_norms.iter().map(|&c| NormInfo::new(c)).collect();
+    let c_info: Vec<NormInfo> = centroids
+        .sq_norms
+        .iter()
+        .map(|&c| NormInfo::new(c))
+        .collect();
     let mut out = Vec::with_capacity(n);
     let mut scores = Array2::<f32>::zeros((ASSIGN_BLOCK.min(n.max(1)), lists));
     let mut uppers = vec![0.0f64; lists];
@@ -95,8 +99,8 @@ pub(crate) fn nearest_centroids(
                 best_upper = best_upper.min(up);
             }
             let mut best = (u32::MAX, f64::INFINITY);
-            for j in 0..lists {
-                if lowers[j] <= best_upper {
+            for (j, &lower) in lowers.iter().enumerate() {
+                if lower <= best_upper {
                     let key = metric.with_norms(x, xn, centroids.row(j), centroids.sq_norms[j]);
                     if key.total_cmp(&best.1).is_lt() || best.0 == u32::MAX {
                         best = (j as u32, key);
@@ -310,7 +314,11 @@ mod tests {
         let mut train = Vec::new();
         let mut rng = SplitMix64::new(5);
         for i in 0..300 {
-            let mut v = [0.05 * rng.normal() as f32, 0.05 * rng.normal() as f32, 0.05 * rng.normal() as f32];
+            let mut v = [
+                0.05 * rng.normal() as f32,
+                0.05 * rng.normal() as f32,
+                0.05 * rng.normal() as f32,
+            ];
             v[i % 3] += 1.0;
             train.extend_from_slice(&v);
         }

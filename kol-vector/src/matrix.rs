@@ -218,7 +218,12 @@ impl EmbeddingMatrix {
     ///
     /// # Errors
     /// As [`EmbeddingMatrix::push`] (a matrix that is not 512 wide rejects every embedding).
-    pub fn push_embedding(&mut self, media: MediaId, kol: KolId, embedding: &Embedding) -> Result<()> {
+    pub fn push_embedding(
+        &mut self,
+        media: MediaId,
+        kol: KolId,
+        embedding: &Embedding,
+    ) -> Result<()> {
         self.push(media, kol, embedding.as_slice())
     }
 
@@ -375,6 +380,22 @@ impl Query {
         Self::at(values, 0)
     }
 
+    /// One query per row of `queries`; errors name the first invalid row (`query i`).
+    ///
+    /// # Errors
+    /// As [`Query::new`].
+    pub fn from_rows(queries: ArrayView2<'_, f32>) -> Result<Vec<Self>> {
+        queries
+            .rows()
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| match row.as_slice() {
+                Some(values) => Self::at(values, i),
+                None => Self::at(&row.to_vec(), i),
+            })
+            .collect()
+    }
+
     /// Like [`Query::new`], naming the query `index` of a batch in errors.
     pub(crate) fn at(values: &[f32], index: usize) -> Result<Self> {
         if values.is_empty() {
@@ -476,7 +497,10 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert_eq!(m.squared_norms(), &[1.0]);
         assert_eq!(m.row_of(MediaId(1)), Some(0));
-        assert_eq!(EmbeddingMatrix::new(0).unwrap_err(), VectorError::ZeroDimension);
+        assert_eq!(
+            EmbeddingMatrix::new(0).unwrap_err(),
+            VectorError::ZeroDimension
+        );
     }
 
     #[test]
@@ -501,7 +525,14 @@ mod tests {
             vec![MediaId(1), MediaId(2), MediaId(1)],
             vec![KolId(1); 3],
         );
-        assert!(matches!(dup, Err(VectorError::DuplicateMedia { first: 0, second: 2, .. })));
+        assert!(matches!(
+            dup,
+            Err(VectorError::DuplicateMedia {
+                first: 0,
+                second: 2,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -523,7 +554,8 @@ mod tests {
     fn permute_rows_moves_ids_norms_and_values_together() {
         let mut m = EmbeddingMatrix::new(2).unwrap();
         for i in 0..6 {
-            m.push(MediaId(i), KolId(100 + i), &[i as f32 + 1.0, 1.0]).unwrap();
+            m.push(MediaId(i), KolId(100 + i), &[i as f32 + 1.0, 1.0])
+                .unwrap();
         }
         let order = vec![3, 0, 4, 1, 2, 5];
         m.permute_rows(order.clone());

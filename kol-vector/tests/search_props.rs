@@ -4,6 +4,8 @@
 //! around the kernels' 32 lanes, and at scales up to where `f32` sums of products approach
 //! overflow, so the tie-breaking rules and the batched search's error bounds are exercised.
 
+// Helpers of a test file fail the test on bad data, like the tests themselves.
+#![allow(clippy::unwrap_used)]
 use std::collections::{BTreeMap, HashSet};
 
 use kol_core::{KolId, MediaId};
@@ -111,7 +113,11 @@ fn reference_media(
                 .unwrap(),
         })
         .collect();
-    all.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.media.cmp(&b.media)));
+    all.sort_by(|a, b| {
+        a.distance
+            .total_cmp(&b.distance)
+            .then(a.media.cmp(&b.media))
+    });
     all.truncate(k);
     all
 }
@@ -270,7 +276,10 @@ fn filters_can_be_trait_objects() {
     }
     let q = Query::new(&[1.0, 0.0]).unwrap();
     let only_one: Box<dyn KolFilter> = Box::new(|k: KolId| k == KolId(1));
-    let hits = m.exact(Metric::Cosine).search(&q, 2, only_one.as_ref()).unwrap();
+    let hits = m
+        .exact(Metric::Cosine)
+        .search(&q, 2, only_one.as_ref())
+        .unwrap();
     let ids: Vec<i64> = hits.iter().map(|h| h.media.get()).collect();
     assert_eq!(ids, vec![1, 4]);
 }
