@@ -193,7 +193,7 @@ impl NormInfo {
 }
 
 /// Past this, `f32` sums of products might overflow; bounds then give up (full range).
-const OVERFLOW_GUARD: f64 = (f32::MAX as f64) / 4.0;
+pub(crate) const OVERFLOW_GUARD: f64 = (f32::MAX as f64) / 4.0;
 
 impl Bounds {
     pub(crate) fn new(metric: Metric, dim: usize) -> Self {
@@ -210,16 +210,23 @@ impl Bounds {
     /// and the query computed in any `f32` order.
     #[inline]
     pub(crate) fn of(&self, approx_dot: f32, x: &NormInfo, q: &NormInfo) -> (f64, f64) {
-        let s = f64::from(approx_dot);
+        self.of_approx(f64::from(approx_dot), 0.0, x, q)
+    }
+
+    /// `(lower, upper)` bounds of the row's key given `approx`, an estimate of the dot product
+    /// within `extra` of the exact (real) dot product, plus `f64` rounding.
+    #[inline]
+    pub(crate) fn of_approx(&self, approx: f64, extra: f64, x: &NormInfo, q: &NormInfo) -> (f64, f64) {
+        let s = approx;
         let scale = x.norm * q.norm;
-        let finite = approx_dot.is_finite();
+        let finite = approx.is_finite();
         match self.metric {
             Metric::Cosine => {
                 if !finite || scale >= OVERFLOW_GUARD {
                     return (0.0, 2.0);
                 }
                 let sim = s * x.inv * q.inv;
-                let delta = self.gap.rel + self.gap.abs * x.inv * q.inv;
+                let delta = self.gap.rel + (self.gap.abs + extra) * x.inv * q.inv;
                 let lower = 1.0 - (sim + delta).clamp(-1.0, 1.0);
                 let upper = 1.0 - (sim - delta).clamp(-1.0, 1.0);
                 (lower, upper)
@@ -228,7 +235,7 @@ impl Bounds {
                 if !finite || scale >= OVERFLOW_GUARD {
                     return (f64::NEG_INFINITY, f64::INFINITY);
                 }
-                let delta = self.gap.rel * scale + self.gap.abs;
+                let delta = self.gap.rel * scale + self.gap.abs + extra;
                 (-(s + delta), -(s - delta))
             }
             Metric::L2 => {
@@ -238,10 +245,30 @@ impl Bounds {
                     return (0.0, f64::INFINITY);
                 }
                 let d2 = x.sq + q.sq - 2.0 * s;
-                let delta = self.l2_rel * span + 4.0 * self.gap.abs;
+                let delta = self.l2_rel * span + 4.0 * self.gap.abs + 2.0 * extra;
                 ((d2 - delta).max(0.0), d2 + delta)
             }
         }
+    }
+
+    /// The metric.
+    pub(crate) fn metric(&self) -> Metric {
+        self.metric
+    }
+
+    /// `2γ`-style relative bound between two `f32` evaluations of a dot product.
+    pub(crate) fn rel(&self) -> f64 {
+        self.gap.rel
+    }
+
+    /// Absolute underflow slack of a dot product.
+    pub(crate) fn abs(&self) -> f64 {
+        self.gap.abs
+    }
+
+    /// Relative bound of the L2 case (see [`Bounds::of_approx`]).
+    pub(crate) fn l2_rel(&self) -> f64 {
+        self.l2_rel
     }
 }
 

@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod compressed;
 pub mod distance;
 pub mod error;
 pub mod exact;
@@ -16,6 +17,7 @@ mod select;
 #[cfg(feature = "synthetic")]
 pub mod synthetic;
 
+pub use compressed::{CompressedMatrix, CompressedSearch};
 pub use distance::{Metric, cosine_distance, distance, l2_distance, negative_inner_product};
 pub use error::{Result, Subject, VectorError};
 pub use exact::{ExactSearch, Hit};

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use kol_core::{KolId, MediaId};
 use kol_vector::{
-    AnyKol, EmbeddingMatrix, Hit, IvfIndex, IvfParams, KolFilter, Metric, Query, cosine_distance,
+    AnyKol, CompressedMatrix, EmbeddingMatrix, Hit, IvfIndex, IvfParams, KolFilter, Metric, Query,
+    cosine_distance,
 };
 use ndarray::Array2;
 use proptest::prelude::*;
@@ -148,14 +149,17 @@ fn queries_array(queries: &[Query], dim: usize) -> Array2<f32> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
-    /// Exact top-k (single and batched, media and KOL level, with and without a filter) equals
-    /// sorting every distance; KOL-level results never repeat a KOL; filtered results all pass.
+    /// Exact top-k (single, batched and compressed, media and KOL level, with and without a
+    /// filter) equals sorting every distance; KOL-level results never repeat a KOL; filtered
+    /// results all pass.
     #[test]
     fn exact_search_equals_sorting_every_distance(case in case()) {
         let Some(m) = build(&case) else { return Ok(()) };
         let queries = valid_queries(&case);
         prop_assume!(!queries.is_empty());
         let search = m.exact(case.metric);
+        let compressed = CompressedMatrix::new(m.clone());
+        let fast = compressed.exact(case.metric);
         let allowed = |k: KolId| case.allowed.contains(&k.get());
         let everyone = |_: KolId| true;
         let batch = queries_array(&queries, case.dim);
@@ -166,6 +170,7 @@ proptest! {
             let want = reference_media(&m, case.metric, q, case.k, &everyone);
             prop_assert_eq!(&search.search(q, case.k, &AnyKol).unwrap(), &want);
             prop_assert_eq!(&batch_media[i], &want);
+            prop_assert_eq!(&fast.search(q, case.k, &AnyKol).unwrap(), &want);
 
             let want_kols = reference_kols(&m, case.metric, q, case.k, &everyone);
             let got_kols = search.search_kols(q, case.k, &AnyKol).unwrap();
@@ -180,6 +185,8 @@ proptest! {
             prop_assert_eq!(&got_filtered, &want_filtered);
             let want_filtered_kols = reference_kols(&m, case.metric, q, case.k, &allowed);
             prop_assert_eq!(&batch_filtered[i], &want_filtered_kols);
+            prop_assert_eq!(&fast.search_kols(q, case.k, &allowed).unwrap(), &want_filtered_kols);
+            prop_assert_eq!(&fast.search(q, case.k, &allowed).unwrap(), &want_filtered);
             prop_assert_eq!(&search.search_kols(q, case.k, &case.allowed.iter().map(|&k| KolId(k)).collect::<HashSet<_>>()).unwrap(), &want_filtered_kols);
         }
     }
