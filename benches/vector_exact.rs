@@ -1,5 +1,6 @@
-//! Exact top-10 search (kol-vector) against the memory-bandwidth floor: one query, and batches
-//! of 64 through a matrix product, at 10k, 100k and 1M rows of 512 `f32`.
+//! Exact top-10 search (kol-vector) against the memory-bandwidth floor: one query, batches of 64
+//! through a matrix product, and one query over the 16-bit compressed copy, at 10k, 100k and 1M
+//! rows of 512 `f32`.
 //!
 //! Data: `kol_vector::synthetic::GaussianMixture::clip_like(7)`, a seeded mixture of 300
 //! Gaussian clusters on the unit sphere (rows unit length, spread 0.6); queries are drawn from
@@ -15,7 +16,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use kol_core::{KolId, MediaId};
 use kol_vector::synthetic::GaussianMixture;
-use kol_vector::{AnyKol, EmbeddingMatrix, Metric, Query};
+use kol_vector::{AnyKol, CompressedMatrix, EmbeddingMatrix, Metric, Query};
 use ndarray::{Array2, Axis, Slice};
 
 const SEED: u64 = 7;
@@ -45,21 +46,29 @@ fn exact(c: &mut Criterion) {
     let mixture = GaussianMixture::clip_like(SEED);
     let queries = mixture.sample(64, 1);
     let query = Query::new(queries.row(0).as_slice().expect("contiguous")).expect("valid");
-    let full = mixture.sample(1_000_000, 0);
+    // One 2 GB sample; the smaller sizes are copies of its first rows, and the largest size
+    // takes the sample itself, so at most the matrix and its compressed copy are alive.
+    let mut full = Some(mixture.sample(1_000_000, 0));
 
     let mut group = c.benchmark_group("vector_exact");
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(8));
     for rows in [10_000usize, 100_000, 1_000_000] {
-        let m = matrix(full.slice_axis(Axis(0), Slice::from(0..rows)).to_owned());
-        let search = m.exact(Metric::Cosine);
+        let data = match full.as_ref() {
+            Some(all) if all.nrows() > rows => {
+                all.slice_axis(Axis(0), Slice::from(0..rows)).to_owned()
+            }
+            _ => full.take().expect("the full sample is used last"),
+        };
+        let m = matrix(data);
         if rows == 1_000_000 {
             group.throughput(Throughput::Bytes((rows * 512 * 4) as u64));
             group.bench_function(BenchmarkId::new("floor_sum", rows), |b| {
                 b.iter(|| sum_all(black_box(m.rows().as_slice().expect("contiguous"))))
             });
         }
+        let search = m.exact(Metric::Cosine);
         group.throughput(Throughput::Elements(1));
         group.bench_function(BenchmarkId::new("single_top10", rows), |b| {
             b.iter(|| search.search(black_box(&query), 10, &AnyKol))
@@ -70,6 +79,12 @@ fn exact(c: &mut Criterion) {
         group.throughput(Throughput::Elements(64));
         group.bench_function(BenchmarkId::new("batch64_top10", rows), |b| {
             b.iter(|| search.search_batch(black_box(queries.view()), 10, &AnyKol))
+        });
+        let compressed = CompressedMatrix::new(m);
+        let fast = compressed.exact(Metric::Cosine);
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(BenchmarkId::new("compressed_single_top10", rows), |b| {
+            b.iter(|| fast.search(black_box(&query), 10, &AnyKol))
         });
     }
     group.finish();

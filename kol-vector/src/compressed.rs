@@ -91,22 +91,26 @@ fn encode(values: &[f32], scale: f64, max_code: i32, codes: &mut [i16]) -> f64 {
     residual.sqrt() * (1.0 + 1e-12)
 }
 
-/// `Σ aᵢbᵢ` in exact integer arithmetic (the codes keep it inside `i32`).
+/// `Σ aᵢbᵢ` in exact integer arithmetic (the codes keep it inside `i32`). Written over
+/// fixed-size blocks so that it compiles to `pmaddwd` on plain `x86-64`.
 #[inline]
+#[allow(clippy::needless_range_loop)] // Indexing fixed-size arrays is what vectorizes best.
 fn dot_i16(a: &[i16], b: &[i16]) -> i32 {
-    let mut acc = [0i32; 16];
-    let ca = a.chunks_exact(16);
-    let cb = b.chunks_exact(16);
+    const BLOCK: usize = 16;
+    let mut acc = [0i32; BLOCK];
+    let ca = a.chunks_exact(BLOCK);
+    let cb = b.chunks_exact(BLOCK);
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
-        for ((s, &p), &q) in acc.iter_mut().zip(x).zip(y) {
-            *s += i32::from(p) * i32::from(q);
+        for i in 0..BLOCK {
+            acc[i] += i32::from(x[i]) * i32::from(y[i]);
         }
     }
-    for ((s, &p), &q) in acc.iter_mut().zip(ra).zip(rb) {
-        *s += i32::from(p) * i32::from(q);
+    let mut total: i32 = acc.iter().sum();
+    for (&p, &q) in ra.iter().zip(rb) {
+        total += i32::from(p) * i32::from(q);
     }
-    acc.iter().sum()
+    total
 }
 
 impl CompressedMatrix {
@@ -267,7 +271,9 @@ impl CompressedSearch<'_> {
             Metric::Cosine if t < 2.0 => IntCut {
                 norm_coef: 0.0,
                 sq_coef: 0.0,
-                floor: (1.0 - t - rel) * q.info.norm - rq - abs * c.max_inv_norm
+                floor: (1.0 - t - rel) * q.info.norm
+                    - rq
+                    - abs * c.max_inv_norm
                     - 1e-6 * q.info.norm,
             },
             Metric::NegativeInnerProduct if t < f64::INFINITY => IntCut {
@@ -329,8 +335,8 @@ impl CompressedSearch<'_> {
             }
             let x = NormInfo::new(norms[r]);
             let approx = q.scale * f64::from(row.scale) * dot;
-            let extra = q.coded_norm * f64::from(row.residual)
-                + q.residual * x.norm * (1.0 + bounds.rel());
+            let extra =
+                q.coded_norm * f64::from(row.residual) + q.residual * x.norm * (1.0 + bounds.rel());
             state.offer(
                 bounds.of_approx(approx, extra, &x, &q.info),
                 r,
@@ -394,7 +400,10 @@ mod tests {
         for metric in Metric::ALL {
             let exact = c.matrix().exact(metric);
             let fast = c.exact(metric);
-            assert_eq!(fast.search(&q, 10, &AnyKol).unwrap(), exact.search(&q, 10, &AnyKol).unwrap());
+            assert_eq!(
+                fast.search(&q, 10, &AnyKol).unwrap(),
+                exact.search(&q, 10, &AnyKol).unwrap()
+            );
             assert_eq!(
                 fast.search_kols(&q, 10, &AnyKol).unwrap(),
                 exact.search_kols(&q, 10, &AnyKol).unwrap()

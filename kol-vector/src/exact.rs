@@ -216,7 +216,13 @@ impl Bounds {
     /// `(lower, upper)` bounds of the row's key given `approx`, an estimate of the dot product
     /// within `extra` of the exact (real) dot product, plus `f64` rounding.
     #[inline]
-    pub(crate) fn of_approx(&self, approx: f64, extra: f64, x: &NormInfo, q: &NormInfo) -> (f64, f64) {
+    pub(crate) fn of_approx(
+        &self,
+        approx: f64,
+        extra: f64,
+        x: &NormInfo,
+        q: &NormInfo,
+    ) -> (f64, f64) {
         let s = approx;
         let scale = x.norm * q.norm;
         let finite = approx.is_finite();
