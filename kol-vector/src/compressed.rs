@@ -6,7 +6,7 @@
 //! `x = s·c + e`; the residual norm `|e|` is computed when the row is added and rounded up.
 //! A query `q = s_q·d + e_q` is coded the same way, so `s_q·s·(d·c)` (an exact integer dot
 //! product) estimates `q·x` within `|s_q·d|·|e| + |e_q|·|x|` (Cauchy-Schwarz on the two error
-//! terms). Together with the `f32` rounding bound of [`crate::distance`], that brackets every
+//! terms). Together with the `f32` rounding bound of [`mod@crate::distance`], that brackets every
 //! row's exact distance; the scan keeps the rows whose lower bound is under the k-th best upper
 //! bound, and re-ranks them exactly. `M = floor(sqrt((2³¹ - 1) / dim))` (2047 for 512
 //! dimensions) keeps every integer sum inside `i32`.

@@ -225,8 +225,8 @@ impl IvfIndex {
         })
     }
 
-    /// Mean recall@k of `with_probes(probes)` against exact search, over the rows of `queries`:
-    /// for each query, the share of the exact top-k media found by the index.
+    /// Mean recall@k of `with_probes(probes)` against exact search (batched), over the rows of
+    /// `queries`: for each query, the share of the exact top-k media found by the index.
     ///
     /// # Errors
     /// As [`IvfIndex::with_probes`] and [`IvfSearch::search`]; [`VectorError::ZeroK`].
@@ -238,16 +238,19 @@ impl IvfIndex {
     ) -> Result<f64> {
         check_k(k)?;
         let search = self.with_probes(probes)?;
+        let view = queries;
         let queries = validate_queries(queries, self.matrix.dim())?;
         if queries.is_empty() {
             return Ok(1.0);
         }
-        let exact = self.matrix.exact(self.metric);
+        let truth = self
+            .matrix
+            .exact(self.metric)
+            .search_batch(view, k, &AnyKol)?;
         let mut total = 0.0;
-        for query in &queries {
-            let truth = exact.search(query, k, &AnyKol)?;
+        for (query, truth) in queries.iter().zip(&truth) {
             let found = search.search(query, k, &AnyKol)?;
-            total += recall_at_k(&found, &truth);
+            total += recall_at_k(&found, truth);
         }
         Ok(total / queries.len() as f64)
     }
