@@ -47,7 +47,7 @@ fn vector(dim: usize, scale: f32, integers: bool) -> impl Strategy<Value = Vec<f
 fn case() -> impl Strategy<Value = Case> {
     (
         1usize..=40,
-        1usize..=48,
+        1usize..=200,
         prop_oneof![Just(1e-3f32), Just(1.0), Just(1e3), Just(4e18)],
         any::<bool>(),
         metric(),
