@@ -13,7 +13,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use kol_core::{KolId, MediaId};
 use kol_vector::synthetic::GaussianMixture;
 use kol_vector::{AnyKol, EmbeddingMatrix, IvfIndex, IvfParams, Metric, Query, recall_at_k};
@@ -74,11 +74,26 @@ fn ivf(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("exact_single_top10", ROWS), |b| {
         b.iter(|| exact.search(black_box(&query), 10, &AnyKol))
     });
+    // IVF time depends on the query (list sizes differ): each iteration runs all 100 queries,
+    // one at a time, and the throughput is per query.
+    let all: Vec<Query> = queries
+        .rows()
+        .into_iter()
+        .map(|q| Query::new(q.as_slice().expect("contiguous")).expect("valid"))
+        .collect();
+    group.throughput(Throughput::Elements(all.len() as u64));
     for probes in PROBES {
         let search = index.with_probes(probes).expect("probes <= lists");
-        group.bench_function(BenchmarkId::new("ivf_single_top10_probes", probes), |b| {
-            b.iter(|| search.search(black_box(&query), 10, &AnyKol))
-        });
+        group.bench_function(
+            BenchmarkId::new("ivf_100_queries_top10_probes", probes),
+            |b| {
+                b.iter(|| {
+                    all.iter()
+                        .map(|q| search.search(black_box(q), 10, &AnyKol).map(|h| h.len()))
+                        .sum::<Result<usize, _>>()
+                })
+            },
+        );
     }
     group.finish();
 }
