@@ -16,7 +16,7 @@
 use crate::distance::Metric;
 use crate::error::Result;
 use crate::exact::{BoundedQuery, Bounds, Hit, Level, NormInfo, OVERFLOW_GUARD, check_k};
-use crate::filter::KolFilter;
+use crate::filter::KolIdFilter;
 use crate::matrix::{EmbeddingMatrix, Query};
 
 /// Per-row data of the compressed scan.
@@ -212,7 +212,7 @@ impl CompressedSearch<'_> {
     /// # Errors
     /// [`crate::VectorError::ZeroK`], or [`crate::VectorError::DimensionMismatch`] when the
     /// query does not have the matrix's width.
-    pub fn search<F: KolFilter + ?Sized>(
+    pub fn search<F: KolIdFilter + ?Sized>(
         &self,
         query: &Query,
         k: usize,
@@ -226,7 +226,7 @@ impl CompressedSearch<'_> {
     ///
     /// # Errors
     /// As [`CompressedSearch::search`].
-    pub fn search_kols<F: KolFilter + ?Sized>(
+    pub fn search_kols<F: KolIdFilter + ?Sized>(
         &self,
         query: &Query,
         k: usize,
@@ -309,7 +309,7 @@ impl CompressedSearch<'_> {
         value.partial_cmp(&cut.floor) != Some(std::cmp::Ordering::Less)
     }
 
-    fn run<F: KolFilter + ?Sized>(
+    fn run<F: KolIdFilter + ?Sized>(
         &self,
         query: &Query,
         k: usize,

@@ -12,7 +12,7 @@ use crate::distance::{
     squared_l2,
 };
 use crate::error::{Result, Subject, VectorError};
-use crate::filter::KolFilter;
+use crate::filter::KolIdFilter;
 use crate::matrix::{EmbeddingMatrix, Query};
 use crate::select::{Candidates, Slot, TopGroups};
 
@@ -93,7 +93,7 @@ pub(crate) fn exact_distance(
 
 /// Scans `rows` with the exact kernels, offering every row that passes `filter` and could enter
 /// `top`. The one inner loop of exact search and of IVF list scans.
-pub(crate) fn scan_exact<F: KolFilter + ?Sized>(
+pub(crate) fn scan_exact<F: KolIdFilter + ?Sized>(
     matrix: &EmbeddingMatrix,
     rows: Range<usize>,
     query: &Query,
@@ -364,7 +364,7 @@ impl BoundedQuery {
     /// Records one row given its key bounds. The filter is asked lazily (`accepted`), at most
     /// once per row for all queries of a batch.
     #[inline]
-    pub(crate) fn offer<F: KolFilter + ?Sized>(
+    pub(crate) fn offer<F: KolIdFilter + ?Sized>(
         &mut self,
         (lower, upper): (f64, f64),
         row: usize,
@@ -451,7 +451,7 @@ impl<'a> ExactSearch<'a> {
     /// # Errors
     /// [`VectorError::ZeroK`], or [`VectorError::DimensionMismatch`] when the query does not have
     /// the matrix's width.
-    pub fn search<F: KolFilter + ?Sized>(
+    pub fn search<F: KolIdFilter + ?Sized>(
         &self,
         query: &Query,
         k: usize,
@@ -465,7 +465,7 @@ impl<'a> ExactSearch<'a> {
     ///
     /// # Errors
     /// As [`ExactSearch::search`].
-    pub fn search_kols<F: KolFilter + ?Sized>(
+    pub fn search_kols<F: KolIdFilter + ?Sized>(
         &self,
         query: &Query,
         k: usize,
@@ -483,7 +483,7 @@ impl<'a> ExactSearch<'a> {
     /// # Errors
     /// [`VectorError::ZeroK`], [`VectorError::DimensionMismatch`] when `queries` does not have
     /// the matrix's width, or the error of the first invalid query (naming its position).
-    pub fn search_batch<F: KolFilter + ?Sized>(
+    pub fn search_batch<F: KolIdFilter + ?Sized>(
         &self,
         queries: ArrayView2<'_, f32>,
         k: usize,
@@ -497,7 +497,7 @@ impl<'a> ExactSearch<'a> {
     ///
     /// # Errors
     /// As [`ExactSearch::search_batch`].
-    pub fn search_kols_batch<F: KolFilter + ?Sized>(
+    pub fn search_kols_batch<F: KolIdFilter + ?Sized>(
         &self,
         queries: ArrayView2<'_, f32>,
         k: usize,
@@ -518,7 +518,7 @@ impl<'a> ExactSearch<'a> {
             .collect())
     }
 
-    fn single<F: KolFilter + ?Sized>(
+    fn single<F: KolIdFilter + ?Sized>(
         &self,
         query: &Query,
         k: usize,
@@ -540,7 +540,7 @@ impl<'a> ExactSearch<'a> {
         Ok(hits(self.matrix, top))
     }
 
-    fn batch<F: KolFilter + ?Sized>(
+    fn batch<F: KolIdFilter + ?Sized>(
         &self,
         queries: ArrayView2<'_, f32>,
         k: usize,

@@ -9,12 +9,16 @@ use std::hash::BuildHasher;
 
 use kol_core::KolId;
 
-/// Decides whether rows of a KOL may appear in a result.
+/// Decides, by id, whether rows of a KOL may appear in a result.
+///
+/// kol-core's `KolFilter` (platforms, countries, followers...) describes creators by their
+/// attributes; this matrix knows only ids, so a caller turns such a filter into an id set or a
+/// closure over its catalogue (`|id| catalogue[&id].matches(...)`).
 ///
 /// Implemented for closures `Fn(KolId) -> bool`, for `HashSet<KolId>` and `BTreeSet<KolId>`
 /// (allow-lists), for [`AnyKol`] (no filter) and [`ExceptKols`] (a deny-list).
 /// It must be a pure function of the id during one search.
-pub trait KolFilter {
+pub trait KolIdFilter {
     /// `true` when rows of `kol` may be returned.
     fn accepts(&self, kol: KolId) -> bool;
 }
@@ -23,7 +27,7 @@ pub trait KolFilter {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AnyKol;
 
-impl KolFilter for AnyKol {
+impl KolIdFilter for AnyKol {
     #[inline]
     fn accepts(&self, _kol: KolId) -> bool {
         true
@@ -34,28 +38,28 @@ impl KolFilter for AnyKol {
 #[derive(Debug, Clone, Copy)]
 pub struct ExceptKols<'a, S>(pub &'a S);
 
-impl<S: KolFilter> KolFilter for ExceptKols<'_, S> {
+impl<S: KolIdFilter> KolIdFilter for ExceptKols<'_, S> {
     #[inline]
     fn accepts(&self, kol: KolId) -> bool {
         !self.0.accepts(kol)
     }
 }
 
-impl<F: Fn(KolId) -> bool> KolFilter for F {
+impl<F: Fn(KolId) -> bool> KolIdFilter for F {
     #[inline]
     fn accepts(&self, kol: KolId) -> bool {
         self(kol)
     }
 }
 
-impl<S: BuildHasher> KolFilter for HashSet<KolId, S> {
+impl<S: BuildHasher> KolIdFilter for HashSet<KolId, S> {
     #[inline]
     fn accepts(&self, kol: KolId) -> bool {
         self.contains(&kol)
     }
 }
 
-impl KolFilter for BTreeSet<KolId> {
+impl KolIdFilter for BTreeSet<KolId> {
     #[inline]
     fn accepts(&self, kol: KolId) -> bool {
         self.contains(&kol)
@@ -66,7 +70,7 @@ impl KolFilter for BTreeSet<KolId> {
 mod tests {
     use super::*;
 
-    fn check(filter: &impl KolFilter, expected: [bool; 3]) {
+    fn check(filter: &impl KolIdFilter, expected: [bool; 3]) {
         let got = [1, 2, 3].map(|i| filter.accepts(KolId(i)));
         assert_eq!(got, expected);
     }

@@ -21,7 +21,7 @@ use ndarray::ArrayView2;
 use crate::distance::Metric;
 use crate::error::{Result, VectorError};
 use crate::exact::{Hit, Level, check_k, hits, scan_exact, validate_queries};
-use crate::filter::{AnyKol, KolFilter};
+use crate::filter::{AnyKol, KolIdFilter};
 use crate::kmeans::{
     Centroids, KmeansConfig, kmeans, nearest_centroids, sample_indices, spherical,
 };
@@ -307,7 +307,7 @@ impl IvfSearch<'_> {
     /// # Errors
     /// [`VectorError::ZeroK`], or [`VectorError::DimensionMismatch`] when the query does not have
     /// the index's width.
-    pub fn search<F: KolFilter + ?Sized>(
+    pub fn search<F: KolIdFilter + ?Sized>(
         &self,
         query: &Query,
         k: usize,
@@ -322,7 +322,7 @@ impl IvfSearch<'_> {
     ///
     /// # Errors
     /// As [`IvfSearch::search`].
-    pub fn search_kols<F: KolFilter + ?Sized>(
+    pub fn search_kols<F: KolIdFilter + ?Sized>(
         &self,
         query: &Query,
         k: usize,
@@ -335,7 +335,7 @@ impl IvfSearch<'_> {
     ///
     /// # Errors
     /// As [`IvfSearch::search`], naming the first invalid query.
-    pub fn search_batch<F: KolFilter + ?Sized>(
+    pub fn search_batch<F: KolIdFilter + ?Sized>(
         &self,
         queries: ArrayView2<'_, f32>,
         k: usize,
@@ -348,7 +348,7 @@ impl IvfSearch<'_> {
             .collect()
     }
 
-    fn run<F: KolFilter + ?Sized>(
+    fn run<F: KolIdFilter + ?Sized>(
         &self,
         query: &Query,
         k: usize,

@@ -61,7 +61,7 @@
 //!   kernels, so the results are identical to the single-query scan.
 //! - **Creators, not pictures.** [`ExactSearch::search_kols`] and friends return `k`
 //!   distinct KOLs, a KOL's score being its best picture's distance.
-//! - **Filters inside the search.** A [`KolFilter`] (a closure, an id set, [`ExceptKols`]) is
+//! - **Filters inside the search.** A [`KolIdFilter`] (a closure, an id set, [`ExceptKols`]) is
 //!   applied while scanning, so a filtered top-k has `k` results whenever `k` rows pass; an
 //!   IVF search goes on to further lists until it has them (pgvector 0.8's iterative scan).
 //! - **IVF like pgvector's ivfflat.** [`IvfIndex`]: k-means (seeded k-means++ start,
@@ -97,6 +97,6 @@ pub use compressed::{CompressedMatrix, CompressedSearch};
 pub use distance::{Metric, cosine_distance, distance, l2_distance, negative_inner_product};
 pub use error::{Result, Subject, VectorError};
 pub use exact::{ExactSearch, Hit};
-pub use filter::{AnyKol, ExceptKols, KolFilter};
+pub use filter::{AnyKol, ExceptKols, KolIdFilter};
 pub use ivf::{IvfIndex, IvfParams, IvfSearch, recall_at_k};
 pub use matrix::{EmbeddingMatrix, Query};

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use kol_core::{KolId, MediaId};
 use kol_vector::{
-    AnyKol, CompressedMatrix, EmbeddingMatrix, Hit, IvfIndex, IvfParams, KolFilter, Metric, Query,
-    cosine_distance,
+    AnyKol, CompressedMatrix, EmbeddingMatrix, Hit, IvfIndex, IvfParams, KolIdFilter, Metric,
+    Query, cosine_distance,
 };
 use ndarray::Array2;
 use proptest::prelude::*;
@@ -282,7 +282,7 @@ fn filters_can_be_trait_objects() {
         m.push(MediaId(i), KolId(i % 3), &[1.0, i as f32]).unwrap();
     }
     let q = Query::new(&[1.0, 0.0]).unwrap();
-    let only_one: Box<dyn KolFilter> = Box::new(|k: KolId| k == KolId(1));
+    let only_one: Box<dyn KolIdFilter> = Box::new(|k: KolId| k == KolId(1));
     let hits = m
         .exact(Metric::Cosine)
         .search(&q, 2, only_one.as_ref())
