@@ -237,7 +237,7 @@ def make_images(rng: np.random.Generator) -> dict[str, Image.Image]:
         # A 3-pixel checkerboard in one corner (high frequencies stress the resampler).
         checker = ((x // 3 + y // 3) % 2 == 0) & (x < w / 3) & (y < h / 3)
         img[checker] = [10, 10, 10]
-        img += rng.normal(0, 6, img.shape)
+        img += rng.normal(0, 4, img.shape)
         return np.clip(np.round(img), 0, 255).astype(np.uint8)
 
     images = {
@@ -249,6 +249,8 @@ def make_images(rng: np.random.Generator) -> dict[str, Image.Image]:
         "portrait_100x150.png": Image.fromarray(rgb(150, 100), "RGB"),
         # A thin panorama: 224 * 500 / 60 = 1866.67, truncated to 1866.
         "panorama_500x60.png": Image.fromarray(rgb(60, 500), "RGB"),
+        # More than twice as tall as wide, downscaled: Pillow 13 resizes vertically first.
+        "tall_240x600.png": Image.fromarray(rgb(600, 240), "RGB"),
         # Grayscale: converted to RGB by repeating the channel.
         "gray_90.png": Image.fromarray(rgb(90, 90)[..., 1], "L"),
     }
@@ -402,7 +404,7 @@ def main() -> None:
     src = Image.fromarray(rng.integers(0, 256, (29, 41, 3), dtype=np.uint8), "RGB")
     src.save(resize_dir / "input_41x29.png")
     resize_cases = []
-    for w, h in [(17, 11), (5, 3), (100, 70), (41, 60), (30, 29), (41, 29), (1, 1), (200, 3)]:
+    for w, h in [(17, 11), (5, 3), (100, 70), (41, 60), (30, 29), (41, 29), (1, 1), (200, 3), (35, 8), (30, 7)]:
         out = src.resize((w, h), resample=Image.Resampling.BICUBIC, reducing_gap=None)
         name = f"bicubic_{w}x{h}.png"
         out.save(resize_dir / name)

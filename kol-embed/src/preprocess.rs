@@ -4,9 +4,10 @@
 //! The reference is transformers' PIL image processor for CLIP (`CLIPImageProcessorPil`, the
 //! one called "slow" before transformers 5), which resizes with Pillow. Pillow's resampling is
 //! not a textbook bicubic: it widens the filter by the downscale factor (antialiasing), uses
-//! the Keys cubic with `a = -0.5`, quantizes the weights to 22-bit fixed point and rounds the
-//! picture to 8 bits between the horizontal and the vertical pass. [`resize_bicubic`] does all
-//! of that, so its output equals Pillow's byte for byte (the tests check it against Pillow).
+//! the Keys cubic with `a = -0.5`, quantizes the weights to 22-bit fixed point, rounds the
+//! picture to 8 bits between the horizontal and the vertical pass, and (since Pillow 13) picks
+//! the order of the passes from the shape of the resize. [`resize_bicubic`] does all of that,
+//! so its output equals Pillow's byte for byte (the tests check it against Pillow 13.0).
 
 use std::ops::Range;
 
@@ -55,8 +56,14 @@ pub fn resize_bicubic(image: &Image, width: u32, height: u32) -> Result<Image> {
 
 /// The pixels `xs x ys` of the picture Pillow's bicubic resize to `width x height` would give,
 /// computing only those: each output pixel depends only on its own filter weights, so a
-/// window of the result equals the same window of the full resize. Pillow skips a pass whose
-/// size does not change (its filter would be the identity) and so does this.
+/// window of the result equals the same window of the full resize.
+///
+/// Pillow resamples in two separable passes, rounding to 8 bits in between, so their order
+/// matters. Like Pillow, this skips a pass whose size does not change (its filter would be the
+/// identity) and runs the horizontal pass first, except when the height shrinks by more than
+/// twice as many pixels as the width, where Pillow 13 runs the vertical pass first (earlier
+/// Pillow versions always went horizontal first; the two orders differ by a grey level here
+/// and there).
 fn resample_window(
     image: &Image,
     width: u32,
@@ -68,27 +75,45 @@ fn resample_window(
     let (out_w, out_h) = (width as usize, height as usize);
     let xs = xs.start as usize..xs.end as usize;
     let ys = ys.start as usize..ys.end as usize;
-    let src = image.as_rgb8();
-
+    let source = Block {
+        pixels: image.as_rgb8(),
+        width: in_w,
+        x0: 0,
+        y0: 0,
+    };
+    let horizontal = (out_w != in_w).then(|| Coefficients::new(in_w, out_w, xs.clone()));
     let vertical = (out_h != in_h).then(|| Coefficients::new(in_h, out_h, ys.clone()));
-    // The input rows the vertical pass reads (Pillow's `ybox_first..ybox_last`).
-    let rows = match &vertical {
-        Some(v) => v.input_range(),
-        None => ys,
-    };
-    let horizontal = if out_w != in_w {
-        let coeffs = Coefficients::new(in_w, out_w, xs.clone());
-        resample_rows(src, in_w, rows.clone(), &coeffs)
-    } else {
-        let mut block = Vec::with_capacity(rows.len() * xs.len() * 3);
-        for y in rows.clone() {
-            block.extend_from_slice(&src[(y * in_w + xs.start) * 3..(y * in_w + xs.end) * 3]);
+    match (&horizontal, &vertical) {
+        (None, None) => source.copy(xs, ys),
+        (Some(h), None) => source.horizontal(ys, h),
+        (None, Some(v)) => source.vertical(xs, v),
+        (Some(h), Some(v)) => {
+            let shrink_w = in_w as i64 - out_w as i64;
+            let shrink_h = in_h as i64 - out_h as i64;
+            if shrink_h > 0 && shrink_h > 2 * shrink_w {
+                // Vertical pass over the source columns the horizontal pass reads.
+                let cols = h.input_range();
+                let temp = source.vertical(cols.clone(), v);
+                Block {
+                    pixels: &temp,
+                    width: cols.len(),
+                    x0: cols.start,
+                    y0: ys.start,
+                }
+                .horizontal(ys, h)
+            } else {
+                // Horizontal pass over the source rows the vertical pass reads.
+                let rows = v.input_range();
+                let temp = source.horizontal(rows.clone(), h);
+                Block {
+                    pixels: &temp,
+                    width: xs.len(),
+                    x0: xs.start,
+                    y0: rows.start,
+                }
+                .vertical(xs, v)
+            }
         }
-        block
-    };
-    match &vertical {
-        Some(coeffs) => resample_columns(&horizontal, xs.len(), rows.start, coeffs),
-        None => horizontal,
     }
 }
 
@@ -275,56 +300,68 @@ fn clip8(sum: i64) -> u8 {
     }
 }
 
-/// Horizontal pass over the input rows `rows`, producing `coeffs.bounds.len()` pixels a row.
-fn resample_rows(
-    src: &[u8],
-    in_w: usize,
-    rows: Range<usize>,
-    coeffs: &Coefficients,
-) -> Vec<u8> {
-    let out_w = coeffs.bounds.len();
-    let mut out = Vec::with_capacity(rows.len() * out_w * 3);
-    for y in rows {
-        let line = &src[y * in_w * 3..(y + 1) * in_w * 3];
-        for xx in 0..out_w {
-            let (xmin, _) = coeffs.bounds[xx];
-            let mut sums = [1i64 << (PRECISION_BITS - 1); 3];
-            for (i, &k) in coeffs.weights(xx).iter().enumerate() {
-                let p = (xmin + i) * 3;
-                for (c, sum) in sums.iter_mut().enumerate() {
-                    *sum += i64::from(line[p + c]) * i64::from(k);
-                }
-            }
-            out.extend(sums.map(clip8));
-        }
-    }
-    out
+/// A rectangle of RGB pixels whose top-left pixel is `(x0, y0)` in the coordinates of the
+/// picture it was cut from (or computed for), `width` pixels a row.
+struct Block<'a> {
+    pixels: &'a [u8],
+    width: usize,
+    x0: usize,
+    y0: usize,
 }
 
-/// Vertical pass: `src` holds rows starting at input row `row_offset`, `width` pixels each.
-fn resample_columns(
-    src: &[u8],
-    width: usize,
-    row_offset: usize,
-    coeffs: &Coefficients,
-) -> Vec<u8> {
-    let out_h = coeffs.bounds.len();
-    let stride = width * 3;
-    let mut out = Vec::with_capacity(out_h * stride);
-    let mut sums = vec![0i64; stride];
-    for yy in 0..out_h {
-        let (ymin, _) = coeffs.bounds[yy];
-        sums.fill(1i64 << (PRECISION_BITS - 1));
-        for (i, &k) in coeffs.weights(yy).iter().enumerate() {
-            let row = ymin + i - row_offset;
-            let line = &src[row * stride..(row + 1) * stride];
-            for (sum, &v) in sums.iter_mut().zip(line) {
-                *sum += i64::from(v) * i64::from(k);
+impl Block<'_> {
+    fn row(&self, y: usize) -> &[u8] {
+        let start = (y - self.y0) * self.width * 3;
+        &self.pixels[start..start + self.width * 3]
+    }
+
+    /// The pixels `xs x ys`, unchanged.
+    fn copy(&self, xs: Range<usize>, ys: Range<usize>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(xs.len() * ys.len() * 3);
+        for y in ys {
+            out.extend_from_slice(&self.row(y)[(xs.start - self.x0) * 3..(xs.end - self.x0) * 3]);
+        }
+        out
+    }
+
+    /// Pillow's horizontal pass (`ImagingResampleHorizontal_8bpc`) over the rows `rows`.
+    fn horizontal(&self, rows: Range<usize>, coeffs: &Coefficients) -> Vec<u8> {
+        let out_w = coeffs.bounds.len();
+        let mut out = Vec::with_capacity(rows.len() * out_w * 3);
+        for y in rows {
+            let line = self.row(y);
+            for (slot, &(xmin, _)) in coeffs.bounds.iter().enumerate() {
+                let mut sums = [1i64 << (PRECISION_BITS - 1); 3];
+                for (i, &k) in coeffs.weights(slot).iter().enumerate() {
+                    let p = (xmin + i - self.x0) * 3;
+                    for (c, sum) in sums.iter_mut().enumerate() {
+                        *sum += i64::from(line[p + c]) * i64::from(k);
+                    }
+                }
+                out.extend(sums.map(clip8));
             }
         }
-        out.extend(sums.iter().map(|&s| clip8(s)));
+        out
     }
-    out
+
+    /// Pillow's vertical pass (`ImagingResampleVertical_8bpc`) over the columns `cols`.
+    fn vertical(&self, cols: Range<usize>, coeffs: &Coefficients) -> Vec<u8> {
+        let stride = cols.len() * 3;
+        let first = (cols.start - self.x0) * 3;
+        let mut out = Vec::with_capacity(coeffs.bounds.len() * stride);
+        let mut sums = vec![0i64; stride];
+        for (slot, &(ymin, _)) in coeffs.bounds.iter().enumerate() {
+            sums.fill(1i64 << (PRECISION_BITS - 1));
+            for (i, &k) in coeffs.weights(slot).iter().enumerate() {
+                let line = &self.row(ymin + i)[first..first + stride];
+                for (sum, &v) in sums.iter_mut().zip(line) {
+                    *sum += i64::from(v) * i64::from(k);
+                }
+            }
+            out.extend(sums.iter().map(|&s| clip8(s)));
+        }
+        out
+    }
 }
 
 #[cfg(test)]
