@@ -7,6 +7,8 @@ use kol_core::Embedding;
 
 use crate::config::ClipConfig;
 use crate::embedder::Embedder;
+#[cfg(doc)]
+use crate::error::EmbedError;
 use crate::error::Result;
 use crate::image::Image;
 use crate::model::ClipModel;
@@ -58,7 +60,7 @@ impl Default for ClipOptions {
 ///
 /// Texts are tokenized with the folder's `tokenizer.json` and truncated to 77 tokens; pictures
 /// are resized and cropped exactly as transformers' CLIP image processor does with Pillow
-/// (see [`preprocess`](crate::preprocess)). Batches are padded to their longest text and run
+/// (see [`preprocess`]). Batches are padded to their longest text and run
 /// as one matrix product per layer; results do not depend on how inputs are batched (up to
 /// float rounding, far below 1e-5).
 #[derive(Debug)]

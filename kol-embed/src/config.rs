@@ -50,14 +50,15 @@ impl EosPooling {
     pub fn position(self, ids: &[u32]) -> usize {
         match self {
             // `argmax` returns the first of equal maxima.
-            Self::LargestId => ids
-                .iter()
-                .enumerate()
-                .fold((0, None), |(best, max), (i, &id)| match max {
-                    Some(m) if id <= m => (best, max),
-                    _ => (i, Some(id)),
-                })
-                .0,
+            Self::LargestId => {
+                ids.iter()
+                    .enumerate()
+                    .fold((0, None), |(best, max), (i, &id)| match max {
+                        Some(m) if id <= m => (best, max),
+                        _ => (i, Some(id)),
+                    })
+                    .0
+            }
             Self::FirstOf(eos) => ids.iter().position(|&id| id == eos).unwrap_or(0),
         }
     }
@@ -290,8 +291,8 @@ impl ClipConfig {
     pub fn image_flops(&self) -> u64 {
         let v = &self.vision;
         let patches = self.num_patches();
-        let patch_embedding = 2 * (patches * 3 * self.patch_size * self.patch_size) as u64
-            * v.hidden_size as u64;
+        let patch_embedding =
+            2 * (patches * 3 * self.patch_size * self.patch_size) as u64 * v.hidden_size as u64;
         patch_embedding
             + tower_flops(v, patches + 1)
             + 2 * (v.hidden_size * self.projection_dim) as u64
@@ -446,9 +447,18 @@ mod tests {
             r#"{"vision_config": {"hidden_size": 100, "num_attention_heads": 12}}"#,
             "not a multiple of num_attention_heads",
         );
-        check(r#"{"vision_config": {"patch_size": 30}}"#, "not a multiple of patch_size");
-        check(r#"{"text_config": {"num_hidden_layers": 0}}"#, "must be positive");
-        check(r#"{"text_config": {"layer_norm_eps": -1}}"#, "layer_norm_eps");
+        check(
+            r#"{"vision_config": {"patch_size": 30}}"#,
+            "not a multiple of patch_size",
+        );
+        check(
+            r#"{"text_config": {"num_hidden_layers": 0}}"#,
+            "must be positive",
+        );
+        check(
+            r#"{"text_config": {"layer_norm_eps": -1}}"#,
+            "layer_norm_eps",
+        );
         check(r#"{"text_config": {"eos_token_id": -5}}"#, "eos_token_id");
         check(r#"{"text_config": {"hidden_size": "wide"}}"#, "malformed");
         assert!(matches!(

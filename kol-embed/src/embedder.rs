@@ -141,7 +141,10 @@ mod tests {
         let boxed: Box<dyn Embedder> = Box::new(Fake { extra: false });
         assert_eq!(boxed.embed_text("ab").unwrap(), basis(2));
         let by_ref: &dyn Embedder = &boxed;
-        assert_eq!(by_ref.embed_texts(&["a", ""]).unwrap(), vec![basis(1), basis(0)]);
+        assert_eq!(
+            by_ref.embed_texts(&["a", ""]).unwrap(),
+            vec![basis(1), basis(0)]
+        );
         let arc = std::sync::Arc::new(Fake { extra: false });
         assert_eq!(arc.embed_text("abcd").unwrap(), basis(4));
     }

@@ -88,7 +88,9 @@ pub enum EmbedError {
     },
     /// The tokenizer produced an id outside the model's vocabulary (the tokenizer and the model
     /// come from different checkpoints).
-    #[error("token id {id} is outside the model's vocabulary of {vocab_size} (tokenizer.json does not match config.json)")]
+    #[error(
+        "token id {id} is outside the model's vocabulary of {vocab_size} (tokenizer.json does not match config.json)"
+    )]
     TokenOutOfVocabulary {
         /// The offending id.
         id: u32,

@@ -185,14 +185,20 @@ mod tests {
         let mut truncated = b"\x89PNG\r\n\x1a\n".to_vec();
         truncated.extend_from_slice(&[0, 0, 0, 13, b'I', b'H']);
         let err = Image::decode(&truncated, "cut.png").unwrap_err();
-        assert!(err.to_string().starts_with("cut.png: cannot decode image"), "{err}");
+        assert!(
+            err.to_string().starts_with("cut.png: cannot decode image"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_missing_file_is_reported_as_missing() {
         let err = Image::open("/nonexistent/kol-embed/picture.png").unwrap_err();
         assert!(matches!(err, EmbedError::MissingFile { .. }), "{err}");
-        assert!(err.to_string().contains("/nonexistent/kol-embed/picture.png"));
+        assert!(
+            err.to_string()
+                .contains("/nonexistent/kol-embed/picture.png")
+        );
     }
 
     #[test]

@@ -90,6 +90,27 @@ Copy the folder to this machine, then pass it with --clip-model DIR or set KOL_C
 /// in which case the program can print [`HOW_TO_GET_THE_MODEL`].
 ///
 /// The folder is not checked here: [`ClipEmbedder::from_dir`] reports what is missing.
+///
+/// A program with a `--clip-model DIR` option uses it like this:
+///
+/// ```no_run
+/// use kol_embed::{ClipEmbedder, Embedder, HOW_TO_GET_THE_MODEL, model_dir_from_env_or_arg};
+/// # fn main() -> kol_embed::Result<()> {
+/// # let clip_model_option: Option<std::path::PathBuf> = None;
+/// match model_dir_from_env_or_arg(clip_model_option) {
+///     Some(dir) => {
+///         let clip = ClipEmbedder::from_dir(&dir)?;
+///         let brief = clip.embed_text("skincare for sensitive skin, Bangkok")?;
+///         // ... search with `brief`
+///     }
+///     None => {
+///         eprintln!("no CLIP model given; using the category brief instead.\n{HOW_TO_GET_THE_MODEL}");
+///         // ... fall back
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub fn model_dir_from_env_or_arg(arg: Option<PathBuf>) -> Option<PathBuf> {
     choose_model_dir(arg, std::env::var_os(MODEL_DIR_ENV))
 }

@@ -73,7 +73,13 @@ impl Weights {
     }
 
     /// A `Linear` layer stored as transformers does (`weight: [out, in]`, `bias: [out]`).
-    fn linear(&mut self, prefix: &str, inputs: usize, outputs: usize, bias: bool) -> Result<Linear> {
+    fn linear(
+        &mut self,
+        prefix: &str,
+        inputs: usize,
+        outputs: usize,
+        bias: bool,
+    ) -> Result<Linear> {
         let weight = self.take(&format!("{prefix}.weight"), &[outputs, inputs])?;
         let bias = if bias {
             Some(self.take(&format!("{prefix}.bias"), &[outputs])?)
@@ -189,7 +195,13 @@ impl Encoder {
 
     /// Runs every block over `x: [batch * seq, hidden]`; `mask` (`[seq, seq]`, added to the
     /// attention scores) makes attention causal.
-    fn forward(&self, mut x: Tensor, batch: usize, seq: usize, mask: Option<&Tensor>) -> CResult<Tensor> {
+    fn forward(
+        &self,
+        mut x: Tensor,
+        batch: usize,
+        seq: usize,
+        mask: Option<&Tensor>,
+    ) -> CResult<Tensor> {
         for block in &self.blocks {
             let h = block.layer_norm1.forward(&x)?;
             let h = self.attention(block, &h, batch, seq, mask)?;
@@ -320,7 +332,11 @@ impl ClipModel {
                 "vision_model.embeddings.position_embedding.weight",
                 &[config.num_patches() + 1, v.hidden_size],
             )?,
-            pre_layernorm: w.layer_norm("vision_model.pre_layrnorm", v.hidden_size, v.layer_norm_eps)?,
+            pre_layernorm: w.layer_norm(
+                "vision_model.pre_layrnorm",
+                v.hidden_size,
+                v.layer_norm_eps,
+            )?,
             encoder: Encoder::load(&mut w, "vision_model", v)?,
             post_layernorm: w.layer_norm(
                 "vision_model.post_layernorm",
@@ -388,7 +404,11 @@ impl ClipModel {
     /// Projected (not normalized) image features from patch rows laid out by
     /// [`patch_rows`](crate::preprocess::patch_rows), `images` pictures of
     /// `num_patches * patch_values` values each.
-    pub(crate) fn encode_images(&self, patch_rows: Vec<f32>, images: usize) -> Result<Vec<Vec<f32>>> {
+    pub(crate) fn encode_images(
+        &self,
+        patch_rows: Vec<f32>,
+        images: usize,
+    ) -> Result<Vec<Vec<f32>>> {
         self.vision_forward(patch_rows, images)
             .and_then(|t| t.to_vec2::<f32>())
             .map_err(EmbedError::inference)
@@ -397,10 +417,15 @@ impl ClipModel {
     fn vision_forward(&self, patch_rows: Vec<f32>, batch: usize) -> CResult<Tensor> {
         let v = &self.vision;
         let hidden = v.encoder.hidden;
-        let patches = Tensor::from_vec(patch_rows, (batch * v.num_patches, v.patch_values), &self.device)?;
-        let patch_embeds = patches
-            .matmul(&v.patch_embedding_t)?
-            .reshape((batch, v.num_patches, hidden))?;
+        let patches = Tensor::from_vec(
+            patch_rows,
+            (batch * v.num_patches, v.patch_values),
+            &self.device,
+        )?;
+        let patch_embeds =
+            patches
+                .matmul(&v.patch_embedding_t)?
+                .reshape((batch, v.num_patches, hidden))?;
         let class = v
             .class_embedding
             .reshape((1, 1, hidden))?
@@ -411,7 +436,10 @@ impl ClipModel {
             .reshape((batch * seq, hidden))?;
         let x = v.pre_layernorm.forward(&x)?;
         let x = v.encoder.forward(x, batch, seq, None)?;
-        let class_states = x.reshape((batch, seq, hidden))?.narrow(1, 0, 1)?.reshape((batch, hidden))?;
+        let class_states = x
+            .reshape((batch, seq, hidden))?
+            .narrow(1, 0, 1)?
+            .reshape((batch, hidden))?;
         let pooled = v.post_layernorm.forward(&class_states)?;
         v.projection.forward(&pooled)
     }

@@ -14,10 +14,15 @@ use std::ops::Range;
 use crate::error::{EmbedError, Result};
 use crate::image::Image;
 
+// The constants are written as transformers writes them (`OPENAI_CLIP_MEAN`, `OPENAI_CLIP_STD`)
+// and rounded to `f32` as numpy rounds them when it normalizes a float32 picture.
+
 /// OpenAI CLIP's per-channel mean (red, green, blue) of pixels scaled to `[0, 1]`.
-pub const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
+#[allow(clippy::excessive_precision)]
+pub const CLIP_MEAN: [f32; 3] = [0.48145466, 0.4578275, 0.40821073];
 /// OpenAI CLIP's per-channel standard deviation (red, green, blue).
-pub const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_58, 0.275_777_1];
+#[allow(clippy::excessive_precision)]
+pub const CLIP_STD: [f32; 3] = [0.26862954, 0.26130258, 0.27577711];
 
 /// Fixed-point precision of Pillow's 8-bit resampling weights.
 const PRECISION_BITS: u32 = 32 - 8 - 2;
@@ -431,7 +436,10 @@ mod tests {
         assert_eq!(rows.len(), 4 * 3 * 4);
         let norm = |v: u8, c: usize| ((f64::from(v) / 255.0) as f32 - CLIP_MEAN[c]) / CLIP_STD[c];
         // Patch (0, 0) holds pixels 0, 1, 4, 5; patch (0, 1) starts with pixel 2.
-        assert_eq!(&rows[0..4], &[norm(0, 0), norm(1, 0), norm(4, 0), norm(5, 0)]);
+        assert_eq!(
+            &rows[0..4],
+            &[norm(0, 0), norm(1, 0), norm(4, 0), norm(5, 0)]
+        );
         assert_eq!(rows[4], norm(100, 1));
         assert_eq!(rows[8], norm(200, 2));
         assert_eq!(rows[12], norm(2, 0));

@@ -71,7 +71,7 @@ impl ClipTokenizer {
         };
         // CLIP's post-processor wraps every text in the start and end tokens; a tokenizer.json
         // without it would silently give the model unpooled garbage.
-        let empty = tokenizer.encode_raw("")?;
+        let empty = tokenizer.encode("")?;
         if empty != [tokenizer.bos, tokenizer.eos] {
             return Err(malformed(format!(
                 "the empty text encodes to {empty:?}, expected [{}, {}]: \
@@ -89,10 +89,6 @@ impl ClipTokenizer {
     /// [`EmbedError::MalformedTokenizer`] if the tokenizer fails (which a valid CLIP
     /// `tokenizer.json` does not do on any text).
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
-        self.encode_raw(text)
-    }
-
-    fn encode_raw(&self, text: &str) -> Result<Vec<u32>> {
         let encoding =
             self.inner
                 .encode_fast(text, true)

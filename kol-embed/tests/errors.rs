@@ -1,5 +1,8 @@
 //! Broken model folders and pictures give typed errors that name the file (and the tensor).
 
+// Test helpers outside `#[test]` functions may unwrap too: a failure is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::HashMap;
@@ -38,9 +41,17 @@ fn each_missing_file_is_named() {
 #[test]
 fn malformed_files_are_named() {
     for (file, content, needle) in [
-        ("config.json", "{\"projection_dim\": ", "malformed model config"),
+        (
+            "config.json",
+            "{\"projection_dim\": ",
+            "malformed model config",
+        ),
         ("tokenizer.json", "{\"model\": 3}", "malformed tokenizer"),
-        ("model.safetensors", "not a safetensors file", "malformed weights"),
+        (
+            "model.safetensors",
+            "not a safetensors file",
+            "malformed weights",
+        ),
     ] {
         let scratch = ScratchModel::new(&format!("malformed-{file}"));
         std::fs::write(scratch.path(file), content).unwrap();
@@ -60,7 +71,14 @@ fn a_model_with_another_projection_width_is_refused() {
     let scratch = ScratchModel::new("projection");
     scratch.edit_config(|c| c["projection_dim"] = 768.into());
     let err = load_error(&scratch);
-    let ok = matches!(err, EmbedError::ProjectionDim { found: 768, expected: 512, .. });
+    let ok = matches!(
+        err,
+        EmbedError::ProjectionDim {
+            found: 768,
+            expected: 512,
+            ..
+        }
+    );
     check(err, &scratch.path("config.json"), ok, "768");
 }
 
@@ -75,7 +93,12 @@ fn a_config_that_disagrees_with_the_weights_names_the_tensor() {
             if name == "text_model.encoder.layers.0.mlp.fc1.weight"
                 && expected == &[81, 48] && actual == &[80, 48]
     );
-    check(err, &scratch.path("model.safetensors"), ok, "mlp.fc1.weight");
+    check(
+        err,
+        &scratch.path("model.safetensors"),
+        ok,
+        "mlp.fc1.weight",
+    );
 }
 
 /// Rewrites `model.safetensors` after `edit` changes its tensors.
@@ -91,7 +114,10 @@ fn a_tensor_of_the_wrong_shape_is_named() {
     let scratch = ScratchModel::new("wrong-shape");
     let name = "vision_model.encoder.layers.1.self_attn.k_proj.weight";
     edit_weights(&scratch, |t| {
-        t.insert(name.to_owned(), Tensor::zeros((40, 41), candle_core::DType::F32, &Device::Cpu).unwrap());
+        t.insert(
+            name.to_owned(),
+            Tensor::zeros((40, 41), candle_core::DType::F32, &Device::Cpu).unwrap(),
+        );
     });
     let err = load_error(&scratch);
     let ok = matches!(&err, EmbedError::TensorShape { name: n, .. } if n == name);

@@ -1,16 +1,22 @@
 //! kol-embed against transformers: a tiny random CLIPModel saved by transformers, and what
 //! transformers, tokenizers and Pillow computed for fixed inputs (scripts/make_tiny_clip.py).
 
+// Test helpers outside `#[test]` functions may unwrap too: a failure is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
-use common::{max_abs_diff, reference, reference_dir, tiny_clip, ScratchModel};
-use kol_embed::{preprocess, ClipEmbedder, Embedder, Image};
+use common::{ScratchModel, max_abs_diff, reference, reference_dir, tiny_clip};
+use kol_embed::{ClipEmbedder, Embedder, Image, preprocess};
 
 #[test]
 fn token_ids_match_the_python_tokenizer() {
     let r = reference();
     let tokenizer = tiny_clip().tokenizer();
-    assert_eq!((tokenizer.bos_id(), tokenizer.eos_id()), (r.bos_id, r.eos_id));
+    assert_eq!(
+        (tokenizer.bos_id(), tokenizer.eos_id()),
+        (r.bos_id, r.eos_id)
+    );
     assert_eq!(tokenizer.max_len(), 77);
     for case in &r.token_cases {
         let ids = tokenizer.encode(&case.text).unwrap();
@@ -35,7 +41,11 @@ fn text_embeddings_match_transformers_singly_and_batched() {
         let diff = max_abs_diff(single.as_slice(), &case.embedding);
         assert!(diff <= r.tolerance, "{:?}: differs by {diff}", case.text);
         let diff = max_abs_diff(from_batch.as_slice(), &case.embedding);
-        assert!(diff <= r.tolerance, "{:?} in a batch: differs by {diff}", case.text);
+        assert!(
+            diff <= r.tolerance,
+            "{:?} in a batch: differs by {diff}",
+            case.text
+        );
         assert!((single.norm() - 1.0).abs() < 1e-6);
     }
 }
@@ -55,7 +65,11 @@ fn image_crops_equal_pillow_byte_for_byte() {
             .zip(expected.as_rgb8())
             .filter(|(a, b)| a != b)
             .count();
-        assert_eq!(differing, 0, "{}: {differing} bytes differ from Pillow", case.file);
+        assert_eq!(
+            differing, 0,
+            "{}: {differing} bytes differ from Pillow",
+            case.file
+        );
     }
     // The cases include a non-square picture, an upscaled one, transparency and greyscale.
     assert!(r.images.iter().any(|c| c.width != c.height));
@@ -79,7 +93,11 @@ fn image_embeddings_match_transformers_singly_and_batched() {
         let diff = max_abs_diff(single.as_slice(), &case.embedding);
         assert!(diff <= r.tolerance, "{}: differs by {diff}", case.file);
         let diff = max_abs_diff(from_batch.as_slice(), &case.embedding);
-        assert!(diff <= r.tolerance, "{} in a batch: differs by {diff}", case.file);
+        assert!(
+            diff <= r.tolerance,
+            "{} in a batch: differs by {diff}",
+            case.file
+        );
     }
 }
 
@@ -114,11 +132,9 @@ fn bicubic_resizes_equal_pillow_byte_for_byte() {
 #[test]
 fn batches_larger_than_max_batch_are_split_without_changing_results() {
     let r = reference();
-    let small = ClipEmbedder::from_dir_with(
-        common::model_dir(),
-        kol_embed::ClipOptions { max_batch: 2 },
-    )
-    .unwrap();
+    let small =
+        ClipEmbedder::from_dir_with(common::model_dir(), kol_embed::ClipOptions { max_batch: 2 })
+            .unwrap();
     let texts: Vec<&str> = r.texts.iter().map(|t| t.text.as_str()).collect();
     let embeddings = small.embed_texts(&texts).unwrap();
     assert_eq!(embeddings.len(), texts.len());
