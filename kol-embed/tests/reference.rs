@@ -162,3 +162,28 @@ fn the_new_eos_pooling_rule_pools_the_same_token() {
         assert!(max_abs_diff(e.as_slice(), &case.embedding) <= r.tolerance);
     }
 }
+
+mod properties {
+    use super::common::tiny_clip;
+    use kol_embed::Embedder;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any text, however long or strange, becomes start token, BPE tokens, end token: at
+        /// most 77 ids, all inside the vocabulary, and a unit-length embedding.
+        #[test]
+        fn any_text_is_framed_truncated_and_embedded(text in "\\PC{0,200}") {
+            let clip = tiny_clip();
+            let tokenizer = clip.tokenizer();
+            let ids = tokenizer.encode(&text).unwrap();
+            prop_assert!(ids.len() >= 2 && ids.len() <= 77, "{} ids", ids.len());
+            prop_assert_eq!(ids[0], tokenizer.bos_id());
+            prop_assert_eq!(*ids.last().unwrap(), tokenizer.eos_id());
+            prop_assert!(ids.iter().all(|&id| (id as usize) < clip.config().vocab_size()));
+            let embedding = clip.embed_text(&text).unwrap();
+            prop_assert!((embedding.norm() - 1.0).abs() < 1e-5);
+        }
+    }
+}
