@@ -55,7 +55,7 @@ import tokenizers
 import torch
 import transformers
 from PIL import Image
-from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
+from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers
 from transformers import CLIPConfig, CLIPModel, CLIPTokenizer
 from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
@@ -145,34 +145,61 @@ def bytes_to_unicode() -> list[str]:
     return [chr(c) for c in cs]
 
 
+def learn_merges(words: dict[str, int], num_merges: int) -> list[tuple[str, str]]:
+    """Plain BPE on `words` (byte-level strings with counts), `</w>` marking word ends.
+
+    Deterministic: the most frequent pair wins, ties go to the smallest pair in string
+    order. (The `tokenizers` trainer breaks ties by hash-map order, which changes run to run.)
+    """
+    seqs = {w: list(w[:-1]) + [w[-1] + "</w>"] for w in words}
+    merges = []
+    for _ in range(num_merges):
+        pairs: dict[tuple[str, str], int] = {}
+        for w, seq in seqs.items():
+            for pair in zip(seq, seq[1:]):
+                pairs[pair] = pairs.get(pair, 0) + words[w]
+        if not pairs:
+            break
+        best = min(pairs, key=lambda p: (-pairs[p], p))
+        merges.append(best)
+        a, b = best
+        for w, seq in seqs.items():
+            out, i = [], 0
+            while i < len(seq):
+                if i + 1 < len(seq) and seq[i] == a and seq[i + 1] == b:
+                    out.append(a + b)
+                    i += 2
+                else:
+                    out.append(seq[i])
+                    i += 1
+            seqs[w] = out
+    return merges
+
+
 def build_tokenizer(workdir: Path) -> tuple[Path, int, int, int]:
     """Learns merges on CORPUS and saves a CLIP tokenizer with a CLIP-shaped vocabulary.
 
     Vocabulary order as in the real one: the 256 byte characters, the same with `</w>`, the
     merged tokens in merge order, then BOS and EOS (so EOS has the highest id).
     """
-    trainer_tok = Tokenizer(models.BPE(end_of_word_suffix="</w>", unk_token=None))
-    trainer_tok.normalizer = normalizers.Sequence(
+    # CLIP's normalizer and pre-tokenizer, to cut the corpus into byte-level words.
+    pipeline = Tokenizer(models.BPE())
+    pipeline.normalizer = normalizers.Sequence(
         [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()]
     )
-    trainer_tok.pre_tokenizer = pre_tokenizers.Sequence(
+    pipeline.pre_tokenizer = pre_tokenizers.Sequence(
         [
             pre_tokenizers.Split(Regex(CLIP_SPLIT), behavior="removed", invert=True),
             pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
         ]
     )
+    words: dict[str, int] = {}
+    for line in CORPUS.strip().splitlines():
+        normalized = pipeline.normalizer.normalize_str(line)
+        for word, _ in pipeline.pre_tokenizer.pre_tokenize_str(normalized):
+            words[word] = words.get(word, 0) + 1
+    merges = learn_merges(words, NUM_MERGES)
     byte_chars = bytes_to_unicode()
-    trainer = trainers.BpeTrainer(
-        vocab_size=10_000,
-        min_frequency=1,
-        show_progress=False,
-        initial_alphabet=byte_chars,
-        end_of_word_suffix="</w>",
-        special_tokens=[],
-    )
-    trainer_tok.train_from_iterator(CORPUS.strip().splitlines(), trainer=trainer)
-    merges_raw = json.loads(trainer_tok.to_str())["model"]["merges"][:NUM_MERGES]
-    merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in merges_raw]
 
     vocab: dict[str, int] = {}
     for token in byte_chars + [c + "</w>" for c in byte_chars]:
