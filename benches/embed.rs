@@ -77,11 +77,19 @@ fn bench_model(c: &mut Criterion, name: &str, clip: &ClipEmbedder, samples: usiz
     let mut group = c.benchmark_group(format!("embed/{name}"));
     group.sample_size(samples);
     group.warm_up_time(Duration::from_secs(1));
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     for batch in BATCHES {
-        let text_batch: Vec<&str> = texts[..batch].iter().map(String::as_str).collect();
         group.throughput(Throughput::Elements(batch as u64));
-        group.bench_with_input(BenchmarkId::new("texts", batch), &text_batch, |b, t| {
-            b.iter(|| clip.embed_texts(black_box(t)).expect("embeds"))
+        // Each iteration takes the next `batch` texts (cycling through all 32), so batch 1
+        // averages over the same texts as batch 32.
+        let mut next = 0;
+        group.bench_function(BenchmarkId::new("texts", batch), |b| {
+            b.iter(|| {
+                let start = next % (refs.len() - batch + 1);
+                next += batch;
+                clip.embed_texts(black_box(&refs[start..start + batch]))
+                    .expect("embeds")
+            })
         });
         let image_batch = &images[..batch];
         group.bench_with_input(BenchmarkId::new("images", batch), image_batch, |b, i| {
@@ -115,8 +123,14 @@ fn print_computed_estimate(tiny: &ClipEmbedder) {
     println!("COMPUTED (not measured) ViT-B/32 estimate = tiny model's time x FLOPs ratio;");
     println!("  {tokens} tokens per text on average (fixture tokenizer)");
     for batch in BATCHES {
-        let t_text = time_per_run(20, || {
-            black_box(tiny.embed_texts(&text_refs[..batch]).expect("embeds"));
+        let mut next = 0;
+        let t_text = time_per_run(32, || {
+            let start = next % (text_refs.len() - batch + 1);
+            next += batch;
+            black_box(
+                tiny.embed_texts(&text_refs[start..start + batch])
+                    .expect("embeds"),
+            );
         }) / batch as u32;
         let t_image = time_per_run(20, || {
             black_box(tiny.embed_images(&images[..batch]).expect("embeds"));

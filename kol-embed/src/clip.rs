@@ -60,9 +60,10 @@ impl Default for ClipOptions {
 ///
 /// Texts are tokenized with the folder's `tokenizer.json` and truncated to 77 tokens; pictures
 /// are resized and cropped exactly as transformers' CLIP image processor does with Pillow
-/// (see [`preprocess`]). Batches are padded to their longest text and run
-/// as one matrix product per layer; results do not depend on how inputs are batched (up to
-/// float rounding, far below 1e-5).
+/// (see [`preprocess`]). Up to [`ClipOptions::max_batch`] inputs run together, as one matrix
+/// product per layer; texts are grouped by length, since a batch is padded to its longest
+/// text. Results do not depend on how inputs are batched (up to float rounding, far below
+/// 1e-5).
 #[derive(Debug)]
 pub struct ClipEmbedder {
     config: ClipConfig,
@@ -148,15 +149,24 @@ fn to_embeddings(rows: Vec<Vec<f32>>) -> Result<Vec<Embedding>> {
 
 impl Embedder for ClipEmbedder {
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Embedding>> {
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(self.batch()) {
-            let ids = chunk
-                .iter()
-                .map(|t| self.tokenizer.encode(t))
-                .collect::<Result<Vec<_>>>()?;
-            out.extend(to_embeddings(self.model.encode_text(&ids)?)?);
+        let ids = texts
+            .iter()
+            .map(|t| self.tokenizer.encode(t))
+            .collect::<Result<Vec<_>>>()?;
+        // A batch is padded to its longest text, so texts of similar length are batched
+        // together (shortest first, ties in input order) and the results put back in order.
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_by_key(|&i| (ids[i].len(), i));
+        let mut out: Vec<Option<Embedding>> = vec![None; ids.len()];
+        for chunk in order.chunks(self.batch()) {
+            let batch: Vec<&[u32]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
+            let embeddings = to_embeddings(self.model.encode_text(&batch)?)?;
+            for (&i, embedding) in chunk.iter().zip(embeddings) {
+                out[i] = Some(embedding);
+            }
         }
-        Ok(out)
+        // Every index is in exactly one chunk, so every slot is filled.
+        Ok(out.into_iter().flatten().collect())
     }
 
     fn embed_images(&self, images: &[Image]) -> Result<Vec<Embedding>> {

@@ -356,7 +356,7 @@ impl ClipModel {
 
     /// Projected (not normalized) text features, one row per token sequence. Every sequence
     /// must be non-empty and no longer than the position table.
-    pub(crate) fn encode_text(&self, sequences: &[Vec<u32>]) -> Result<Vec<Vec<f32>>> {
+    pub(crate) fn encode_text(&self, sequences: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
         for seq in sequences {
             if let Some(&id) = seq.iter().find(|&&id| id as usize >= self.text.vocab_size) {
                 return Err(EmbedError::TokenOutOfVocabulary {
@@ -370,10 +370,10 @@ impl ClipModel {
             .map_err(EmbedError::inference)
     }
 
-    fn text_forward(&self, sequences: &[Vec<u32>]) -> CResult<Tensor> {
+    fn text_forward(&self, sequences: &[&[u32]]) -> CResult<Tensor> {
         let t = &self.text;
         let batch = sequences.len();
-        let seq = sequences.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let seq = sequences.iter().map(|s| s.len()).max().unwrap_or(0).max(1);
         // Pad with the last token of each sequence: the causal mask keeps padding, which
         // comes after every real token, out of the real tokens' states.
         let mut ids = Vec::with_capacity(batch * seq);
