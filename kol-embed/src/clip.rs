@@ -42,7 +42,7 @@ impl ModelFiles {
 pub struct ClipOptions {
     /// The most inputs run through the model at once; longer batches are split. Larger
     /// batches use the matrix kernels better but hold more activations in memory
-    /// (ViT-B/32: about 0.3 MB per picture per layer). Default 32; 0 is treated as 1.
+    /// (ViT-B/32: about 0.6 MB per picture for the widest layer). Default 32; 0 is treated as 1.
     pub max_batch: usize,
 }
 
@@ -55,8 +55,9 @@ impl Default for ClipOptions {
 /// A CLIP model running locally on the CPU, in pure Rust: turns briefs and pictures into
 /// L2-normalized 512-value [`Embedding`]s that can be compared by cosine distance.
 ///
-/// Load it once with [`ClipEmbedder::from_dir`] (about a second and 600 MB of memory for
-/// ViT-B/32) and share it: it is `Send + Sync`, and the embed methods take `&self`.
+/// Load it once with [`ClipEmbedder::from_dir`] (one to three seconds and 600 MB of memory for
+/// ViT-B/32, twice that at the peak of loading, as the weights file is read whole before its
+/// tensors are built) and share it: it is `Send + Sync`, and the embed methods take `&self`.
 ///
 /// Texts are tokenized with the folder's `tokenizer.json` and truncated to 77 tokens; pictures
 /// are resized and cropped exactly as transformers' CLIP image processor does with Pillow
