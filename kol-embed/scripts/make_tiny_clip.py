@@ -27,12 +27,17 @@ Reference conventions, recorded in reference.json too:
   the PIL one). Resize shortest edge to 224 with Pillow BICUBIC, centre crop 224, rescale by
   1/255, normalize with OpenAI's mean/std. Images with transparency are composited onto
   white first.
+* Pillow 13 changed the bicubic resize (the vertical pass goes first when the height shrinks
+  by more than twice as many pixels as the width), so regenerate with the pinned Pillow.
 * Tokenization is the `tokenizers` pipeline saved in tokenizer.json (the fast CLIP
   tokenizer), truncated to 77 tokens with BOS and EOS kept.
 * The text model pools at the EOS position. config.json keeps text_config.eos_token_id = 2 as
   the real openai/clip-vit-base-patch32 config does, so transformers takes the legacy
   `argmax(input_ids)` rule; the vocabulary puts EOS last, as the real one does, so that is
   the EOS position.
+
+The output is deterministic: same versions, same bytes (the BPE merges are learned here, not
+by the `tokenizers` trainer, whose tie-breaking changes from run to run).
 
 Every weight, including layer-norm scales and all biases, is drawn at random (a fresh
 CLIPModel has unit layer-norm scales and zero biases, which would hide a swapped or
