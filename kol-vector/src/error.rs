@@ -113,6 +113,12 @@ pub enum VectorError {
         /// Why it was rejected.
         reason: &'static str,
     },
+    /// A creator is added twice to an in-memory catalogue (the same id, or the same handle).
+    #[error("KOL {kol} is already in the catalogue")]
+    DuplicateKol {
+        /// The creator (for a repeated handle: the id the second entry would have had).
+        kol: kol_core::KolId,
+    },
     /// A metric name is not one of `cosine`, `l2`, `ip`.
     #[error("unknown metric {input:?} (expected one of: cosine, l2, ip)")]
     UnknownMetric {

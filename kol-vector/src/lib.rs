@@ -80,6 +80,7 @@
 
 #![warn(missing_docs)]
 
+pub mod catalogue;
 pub mod compressed;
 pub mod distance;
 pub mod error;
@@ -93,6 +94,7 @@ mod select;
 #[cfg(feature = "synthetic")]
 pub mod synthetic;
 
+pub use catalogue::{CatalogueKol, MemoryCatalogue};
 pub use compressed::{CompressedMatrix, CompressedSearch};
 pub use distance::{Metric, cosine_distance, distance, l2_distance, negative_inner_product};
 pub use error::{Result, Subject, VectorError};
