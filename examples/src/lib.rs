@@ -1,6 +1,7 @@
 //! Shared code of the example programs: the catalogue generator and the command-line logic the
 //! examples run, kept here so tests can call it.
 
+pub mod campaign;
 pub mod catalogue;
 pub mod optimize;
 pub mod search;

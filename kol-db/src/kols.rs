@@ -128,6 +128,25 @@ impl Database {
         row.ok_or_else(|| DbError::not_found("kol", id))?.into_kol()
     }
 
+    /// The creators with these ids, by id (ids that do not exist are absent).
+    ///
+    /// # Errors
+    /// Connection errors; [`DbError::InvalidStoredData`] when a row fails validation.
+    pub async fn kols_by_ids(
+        &self,
+        ids: &[KolId],
+    ) -> Result<std::collections::BTreeMap<KolId, Kol>> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<KolRow> = kols::table
+            .filter(kols::id.eq_any(ids.iter().map(|id| id.get())))
+            .select(KolRow::as_select())
+            .load(&mut conn)
+            .await?;
+        rows.into_iter()
+            .map(|r| r.into_kol().map(|k| (k.id, k)))
+            .collect()
+    }
+
     /// The creator with this handle.
     ///
     /// # Errors

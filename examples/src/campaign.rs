@@ -1,0 +1,759 @@
+//! The `campaign` example's logic: from a brief, filters and a budget to a campaign plan, in
+//! memory or through PostgreSQL, with the same answer.
+//!
+//! 1. The brief: a category (`--category beauty`: an embedding near that category's pictures),
+//!    a real 512-d vector (`--brief FILE.npy`), or words (`--brief "skincare for sensitive skin"`)
+//!    embedded by CLIP when a model folder is given (`--clip-model DIR` or `KOL_CLIP_MODEL`).
+//! 2. The search: the `k` creators nearest to the brief that pass the filters (kol-core's
+//!    [`KolSearch`]: kol-vector's [`MemoryCatalogue`] in memory, kol-db's [`Database`] with
+//!    `DATABASE_URL`).
+//! 3. The plan: kol-optimizer's [`plan_campaign`] over their rate cards within the budget.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use kol_core::{
+    AudienceShare, CatalogueEntry, Categories, CountryCode, Embedding, FollowerTier, Followers,
+    KolFilter, KolId, KolMatch, KolSearch, NewKol, NewRateCard, OutreachFilter, Platform, PriceThb,
+    SearchMode, SearchRequest, TieredReach,
+};
+use kol_db::{Database, DatabaseUrl, ImportOptions};
+use kol_optimizer::{
+    Budget, CampaignOptions, CampaignPlan, ExactOptions, MatchedCreator, Method, Weighting,
+    plan_campaign,
+};
+use kol_vector::MemoryCatalogue;
+use serde::Serialize;
+
+use crate::catalogue::{CATEGORIES, CatalogueSpec, brief_for_category};
+
+/// Why the example cannot run. `Display` is one line for standard error.
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    /// A command-line value is invalid (exit code 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] kol_db::DbError),
+    /// The in-memory search failed.
+    #[error("search: {0}")]
+    Vector(#[from] kol_vector::VectorError),
+    /// The optimizer refused the plan.
+    #[error("plan: {0}")]
+    Plan(#[from] kol_optimizer::OptimizerError),
+    /// CLIP failed to load or embed.
+    #[error("CLIP: {0}")]
+    Embed(#[from] kol_embed::EmbedError),
+}
+
+/// Where the brief comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BriefSource {
+    /// A category of the generated catalogue.
+    Category(String),
+    /// A float32 `.npy` file holding one 512-d vector.
+    Vector(PathBuf),
+    /// Words, embedded by CLIP.
+    Text(String),
+}
+
+/// Everything the example needs, parsed from the command line.
+#[derive(Debug, Clone)]
+pub struct CampaignSettings {
+    /// The brief.
+    pub brief: BriefSource,
+    /// The category used when a text brief cannot be embedded (no CLIP model).
+    pub fallback_category: String,
+    /// CLIP model folder, for text briefs.
+    pub clip_model: Option<PathBuf>,
+    /// Budget in THB.
+    pub budget: u64,
+    /// Search filters.
+    pub filter: KolFilter,
+    /// Creators considered for the plan (the search's `k`).
+    pub candidates: usize,
+    /// Exact or index-backed search.
+    pub mode: SearchMode,
+    /// Greedy or exact plan.
+    pub method: Method,
+    /// Weight reach by Thai audience share.
+    pub weighting: Weighting,
+    /// The generated catalogue (size and seed).
+    pub catalogue: CatalogueSpec,
+    /// IVF lists of the in-memory index (approximate mode).
+    pub ivf_lists: usize,
+}
+
+impl Default for CampaignSettings {
+    fn default() -> Self {
+        Self {
+            brief: BriefSource::Category("beauty".into()),
+            fallback_category: "beauty".into(),
+            clip_model: None,
+            budget: 300_000,
+            filter: KolFilter::default(),
+            candidates: 100,
+            mode: SearchMode::Exact,
+            method: Method::Exact(ExactOptions::default()),
+            weighting: Weighting::TargetCountry,
+            catalogue: CatalogueSpec::default(),
+            ivf_lists: 100,
+        }
+    }
+}
+
+/// Parses a comma-separated list with `parse`, naming `flag` in errors.
+fn list<T>(
+    flag: &str,
+    value: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, CampaignError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse(s).map_err(|e| CampaignError::Usage(format!("{flag}: {e}"))))
+        .collect()
+}
+
+fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, CampaignError>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .trim()
+        .replace('_', "")
+        .parse()
+        .map_err(|e| CampaignError::Usage(format!("{flag}: {value:?}: {e}")))
+}
+
+/// The usage text.
+pub const USAGE: &str = "\
+usage: campaign [options]
+
+brief (one of):
+  --category NAME          a category of the generated catalogue (default: beauty)
+  --brief FILE.npy         a float32 .npy file holding one 512-d vector
+  --brief \"WORDS\"          words, embedded by CLIP (needs --clip-model DIR or KOL_CLIP_MODEL;
+                           without a model: falls back to the category named in the words)
+  --clip-model DIR         folder with config.json, model.safetensors, tokenizer.json
+
+plan:
+  --budget THB             budget (default 300000)
+  --candidates K           creators considered (default 100)
+  --mode exact|approx      search mode (default exact)
+  --probes P               lists probed in approx mode (default 10)
+  --method greedy|exact    plan method (default exact)
+  --no-th-weighting        do not weight reach by Thai audience share
+
+filters:
+  --country CC[,CC]        creator countries (e.g. TH)
+  --platform P[,P]         tiktok, instagram, youtube, facebook, x...
+  --categories C[,C]       any of these categories
+  --min-followers N, --max-followers N, --tier nano|micro|mid|macro|mega[,...]
+  --min-th-pct N           minimum Thai audience share (percent)
+  --max-price THB          at least one rate-card item at most this price
+  --outreach any|no-open|confirmed
+
+catalogue and output:
+  --creators N             generated creators (default 5000)
+  --seed N                 generator seed (default 42)
+  --json                   print the plan as JSON
+
+With DATABASE_URL set, the plan comes from PostgreSQL (the catalogue is imported first when the
+database does not hold it); without it, everything runs in memory. Both give the same plan.";
+
+/// Parses the command line (without the program name). Returns the settings and whether JSON
+/// output was asked for.
+///
+/// # Errors
+/// [`CampaignError::Usage`] naming the offending flag.
+pub fn parse_args<I: IntoIterator<Item = String>>(
+    args: I,
+) -> Result<(CampaignSettings, bool), CampaignError> {
+    let mut s = CampaignSettings::default();
+    let mut json = false;
+    let mut probes = 10u32;
+    let mut approx = false;
+    let mut category: Option<String> = None;
+    let mut it = args.into_iter();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| CampaignError::Usage(format!("{flag} needs a value")))
+        };
+        match flag.as_str() {
+            "--category" => category = Some(value()?.trim().to_lowercase()),
+            "--brief" => {
+                let v = value()?;
+                s.brief = if v.ends_with(".npy") {
+                    BriefSource::Vector(v.into())
+                } else {
+                    BriefSource::Text(v)
+                };
+            }
+            "--clip-model" => s.clip_model = Some(value()?.into()),
+            "--budget" => s.budget = number("--budget", &value()?)?,
+            "--candidates" => s.candidates = number("--candidates", &value()?)?,
+            "--mode" => match value()?.as_str() {
+                "exact" => approx = false,
+                "approx" | "approximate" | "ivf" => approx = true,
+                other => {
+                    return Err(CampaignError::Usage(format!(
+                        "--mode: {other:?} is not exact or approx"
+                    )));
+                }
+            },
+            "--probes" => probes = number("--probes", &value()?)?,
+            "--method" => {
+                s.method = match value()?.as_str() {
+                    "greedy" => Method::Greedy,
+                    "exact" => Method::Exact(ExactOptions::default()),
+                    other => {
+                        return Err(CampaignError::Usage(format!(
+                            "--method: {other:?} is not greedy or exact"
+                        )));
+                    }
+                }
+            }
+            "--no-th-weighting" => s.weighting = Weighting::Off,
+            "--country" => {
+                s.filter.countries = list("--country", &value()?, |c| {
+                    CountryCode::new(c).map_err(|e| e.to_string())
+                })?
+            }
+            "--platform" => {
+                s.filter.platforms = list("--platform", &value()?, |p| {
+                    p.parse::<Platform>().map_err(|e| e.to_string())
+                })?
+            }
+            "--categories" => {
+                let tags = list("--categories", &value()?, |c| Ok(c.to_owned()))?;
+                s.filter.categories_any = Categories::parse(tags)
+                    .map_err(|e| CampaignError::Usage(format!("--categories: {e}")))?;
+            }
+            "--min-followers" => {
+                s.filter.min_followers = Some(
+                    Followers::new(number("--min-followers", &value()?)?)
+                        .map_err(|e| CampaignError::Usage(format!("--min-followers: {e}")))?,
+                )
+            }
+            "--max-followers" => {
+                s.filter.max_followers = Some(
+                    Followers::new(number("--max-followers", &value()?)?)
+                        .map_err(|e| CampaignError::Usage(format!("--max-followers: {e}")))?,
+                )
+            }
+            "--tier" => {
+                s.filter.tiers = list("--tier", &value()?, |t| {
+                    t.parse::<FollowerTier>().map_err(|e| e.to_string())
+                })?
+            }
+            "--min-th-pct" => {
+                s.filter.min_audience_th_pct = Some(
+                    AudienceShare::new(number("--min-th-pct", &value()?)?)
+                        .map_err(|e| CampaignError::Usage(format!("--min-th-pct: {e}")))?,
+                )
+            }
+            "--max-price" => {
+                s.filter.max_item_price = Some(
+                    PriceThb::new(number("--max-price", &value()?)?)
+                        .map_err(|e| CampaignError::Usage(format!("--max-price: {e}")))?,
+                )
+            }
+            "--outreach" => {
+                s.filter.outreach = match value()?.as_str() {
+                    "any" => OutreachFilter::Any,
+                    "no-open" => OutreachFilter::NoOpenConversation,
+                    "confirmed" => OutreachFilter::ConfirmedOnly,
+                    other => {
+                        return Err(CampaignError::Usage(format!(
+                            "--outreach: {other:?} is not any, no-open or confirmed"
+                        )));
+                    }
+                }
+            }
+            "--creators" => s.catalogue.creators = number("--creators", &value()?)?,
+            "--seed" => s.catalogue.seed = number("--seed", &value()?)?,
+            "--json" => json = true,
+            "-h" | "--help" => return Err(CampaignError::Usage(USAGE.to_owned())),
+            other => {
+                return Err(CampaignError::Usage(format!(
+                    "unknown argument {other} (try --help)"
+                )));
+            }
+        }
+    }
+    if let Some(c) = category {
+        if !CATEGORIES.contains(&c.as_str()) {
+            return Err(CampaignError::Usage(format!(
+                "--category: unknown category {c:?} (one of: {})",
+                CATEGORIES.join(", ")
+            )));
+        }
+        if matches!(s.brief, BriefSource::Category(_)) {
+            s.brief = BriefSource::Category(c.clone());
+        }
+        s.fallback_category = c;
+    }
+    if s.candidates == 0 || s.candidates > 10_000 {
+        return Err(CampaignError::Usage(
+            "--candidates: must be 1..=10000".into(),
+        ));
+    }
+    if s.catalogue.creators == 0 {
+        return Err(CampaignError::Usage(
+            "--creators: must be at least 1".into(),
+        ));
+    }
+    if approx {
+        if probes == 0 {
+            return Err(CampaignError::Usage("--probes: must be at least 1".into()));
+        }
+        s.mode = SearchMode::approximate(probes);
+    }
+    Ok((s, json))
+}
+
+/// Reads a float32 `.npy` holding one 512-d vector (shape `[512]` or `[1, 512]`).
+///
+/// # Errors
+/// [`CampaignError::Usage`] naming the file.
+pub fn read_brief_npy(path: &Path) -> Result<Embedding, CampaignError> {
+    use ndarray_npy::ReadNpyExt;
+    let bad = |why: String| CampaignError::Usage(format!("--brief {}: {why}", path.display()));
+    let file = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
+    let array = ndarray::ArrayD::<f32>::read_npy(file).map_err(|e| bad(e.to_string()))?;
+    let values: Vec<f32> = match array.shape() {
+        [_] | [1, _] => array.iter().copied().collect(),
+        shape => return Err(bad(format!("expected one vector, got shape {shape:?}"))),
+    };
+    Embedding::new(values).map_err(|e| bad(e.to_string()))
+}
+
+/// The brief embedding and a description of it; notes (such as a fallback) go to `notes`.
+/// `clip_model` is the CLIP folder for text briefs (see
+/// [`kol_embed::model_dir_from_env_or_arg`]).
+///
+/// # Errors
+/// Unreadable `.npy` files, CLIP failures.
+pub fn brief_embedding(
+    s: &CampaignSettings,
+    clip_model: Option<PathBuf>,
+    notes: &mut Vec<String>,
+) -> Result<(Embedding, String), CampaignError> {
+    match &s.brief {
+        BriefSource::Category(c) => Ok((brief_for_category(c, 1), format!("category {c}"))),
+        BriefSource::Vector(p) => Ok((read_brief_npy(p)?, format!("vector {}", p.display()))),
+        BriefSource::Text(text) => match clip_model {
+            Some(dir) => {
+                use kol_embed::Embedder;
+                let clip = kol_embed::ClipEmbedder::from_dir(&dir)?;
+                Ok((
+                    clip.embed_text(text)?,
+                    format!("text {text:?} (CLIP, {})", dir.display()),
+                ))
+            }
+            None => {
+                let lower = text.to_lowercase();
+                let category = CATEGORIES
+                    .iter()
+                    .find(|c| lower.contains(*c))
+                    .map_or(s.fallback_category.clone(), |c| (*c).to_owned());
+                notes.push(format!(
+                    "no CLIP model (--clip-model DIR or {}): using the category brief {category:?} instead.\n{}",
+                    kol_embed::MODEL_DIR_ENV,
+                    kol_embed::HOW_TO_GET_THE_MODEL
+                ));
+                Ok((
+                    brief_for_category(&category, 1),
+                    format!("category {category} (fallback for {text:?})"),
+                ))
+            }
+        },
+    }
+}
+
+/// One row of the plan, ready to print.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanRow {
+    /// The creator's handle (`platform:@username`).
+    pub creator: String,
+    /// Followers.
+    pub followers: Option<u32>,
+    /// Thai audience share, percent.
+    pub th_audience_pct: Option<u8>,
+    /// The item bought.
+    pub item: String,
+    /// Its price, THB.
+    pub price: u32,
+    /// Its reach (rate card, or estimated).
+    pub reach: u32,
+    /// Whether the reach was estimated from followers.
+    pub reach_estimated: bool,
+    /// Relevance to the brief (`1 - distance`).
+    pub relevance: f64,
+    /// Effective reach (reach x TH share x relevance).
+    pub effective_reach: f64,
+    /// Effective reach per THB.
+    pub reach_per_thb: Option<f64>,
+}
+
+/// What the example prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CampaignReport {
+    /// `memory` or `postgres`.
+    pub backend: &'static str,
+    /// The brief, described.
+    pub brief: String,
+    /// Creators that matched the search (at most `--candidates`).
+    pub matched: usize,
+    /// The plan's rows.
+    pub rows: Vec<PlanRow>,
+    /// Budget, THB.
+    pub budget: u64,
+    /// Spent, THB.
+    pub spent: u64,
+    /// Left, THB.
+    pub remaining: u64,
+    /// Total effective reach.
+    pub total_effective_reach: f64,
+    /// No plan within the budget reaches more.
+    pub upper_bound: f64,
+    /// `1 - reach / upper_bound`.
+    pub gap: f64,
+    /// `greedy`, `exact` or `exact_best_so_far`.
+    pub mode: String,
+}
+
+/// Plans over the matched creators.
+fn report(
+    backend: &'static str,
+    brief: String,
+    settings: &CampaignSettings,
+    matches: &[KolMatch],
+    profiles: &BTreeMap<KolId, (NewKol, Vec<NewRateCard>)>,
+) -> Result<CampaignReport, CampaignError> {
+    let creators: Vec<MatchedCreator<'_>> = matches
+        .iter()
+        .filter_map(|m| {
+            profiles
+                .get(&m.kol_id)
+                .map(|(profile, cards)| MatchedCreator {
+                    matched: *m,
+                    profile,
+                    rate_cards: cards,
+                })
+        })
+        .collect();
+    let estimator = TieredReach::default();
+    let options = CampaignOptions {
+        method: settings.method,
+        weighting: settings.weighting,
+        ..CampaignOptions::new(Budget::new(settings.budget), &estimator)
+    };
+    let CampaignPlan { plan, explanations } = plan_campaign(&creators, &options)?;
+    let rows = explanations
+        .iter()
+        .filter_map(|e| {
+            let (profile, _) = profiles.get(&e.kol_id)?;
+            Some(PlanRow {
+                creator: profile.handle.to_string(),
+                followers: profile.followers.map(Followers::get),
+                th_audience_pct: e.audience_th_pct.map(AudienceShare::percent),
+                item: e.item.to_string(),
+                price: e.price.get(),
+                reach: e.est_reach.get(),
+                reach_estimated: e.reach_estimated,
+                relevance: e.relevance,
+                effective_reach: e.effective_reach,
+                reach_per_thb: e.reach_per_thb,
+            })
+        })
+        .collect();
+    Ok(CampaignReport {
+        backend,
+        brief,
+        matched: matches.len(),
+        rows,
+        budget: settings.budget,
+        spent: plan.spent,
+        remaining: plan.remaining,
+        total_effective_reach: plan.total_effective_reach.people(),
+        upper_bound: plan.upper_bound.people(),
+        gap: plan.gap,
+        mode: plan.mode.to_string(),
+    })
+}
+
+/// The search request of the settings.
+fn request(settings: &CampaignSettings, query: Embedding) -> SearchRequest {
+    SearchRequest {
+        query,
+        k: settings.candidates,
+        filter: settings.filter.clone(),
+        mode: settings.mode,
+    }
+}
+
+/// Runs in memory over the generated catalogue.
+///
+/// # Errors
+/// Search and planning errors.
+pub fn run_in_memory(
+    settings: &CampaignSettings,
+    brief: Embedding,
+    description: String,
+) -> Result<CampaignReport, CampaignError> {
+    let entries: Vec<CatalogueEntry> = settings.catalogue.generate().collect();
+    let mut catalogue = MemoryCatalogue::from_entries(entries)?;
+    if let SearchMode::Approximate { .. } = settings.mode {
+        let lists = settings.ivf_lists.min(catalogue.media_count()).max(1);
+        catalogue.build_ivf(lists, settings.catalogue.seed)?;
+    }
+    let matches = catalogue.search(&request(settings, brief))?;
+    let profiles = matches
+        .iter()
+        .filter_map(|m| {
+            catalogue
+                .kol(m.kol_id)
+                .map(|k| (m.kol_id, (k.profile.clone(), k.rate_cards.clone())))
+        })
+        .collect();
+    report("memory", description, settings, &matches, &profiles)
+}
+
+/// Runs through PostgreSQL: migrations, import of the generated catalogue unless the database
+/// already holds it (progress on standard error), search, plan.
+///
+/// # Errors
+/// Database and planning errors.
+pub async fn run_in_postgres(
+    settings: &CampaignSettings,
+    url: DatabaseUrl,
+    brief: Embedding,
+    description: String,
+) -> Result<CampaignReport, CampaignError> {
+    let db = Database::connect(url).await?;
+    db.run_migrations().await?;
+    let first = settings.catalogue.generate().next().map(|e| e.kol.handle);
+    let present = match &first {
+        Some(h) => db.kol_by_handle(h).await.is_ok(),
+        None => true,
+    };
+    if !present || db.count_kols().await? < settings.catalogue.creators as u64 {
+        eprintln!(
+            "importing {} generated creators (seed {})",
+            settings.catalogue.creators, settings.catalogue.seed
+        );
+        let bar = ProgressBar::new();
+        db.import_catalogue(
+            settings.catalogue.generate(),
+            &ImportOptions::default(),
+            |p| bar.draw(p),
+        )
+        .await?;
+        eprintln!();
+    }
+    let search = request(settings, brief);
+    let matches = KolSearch::search_kols(&db, &search).await?;
+    let ids: Vec<KolId> = matches.iter().map(|m| m.kol_id).collect();
+    let kols = db.kols_by_ids(&ids).await?;
+    let mut cards = db.rate_cards_for(&ids).await?;
+    let profiles = kols
+        .into_iter()
+        .map(|(id, k)| {
+            let rate_cards = cards
+                .remove(&id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| c.card)
+                .collect();
+            (id, (k.profile, rate_cards))
+        })
+        .collect();
+    report("postgres", description, settings, &matches, &profiles)
+}
+
+/// A one-line progress bar on standard error.
+struct ProgressBar {
+    started: std::time::Instant,
+}
+
+impl ProgressBar {
+    fn new() -> Self {
+        Self {
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn draw(&self, p: &kol_db::ImportProgress) {
+        let total = p.total.unwrap_or(p.creators).max(1);
+        let done = (p.creators * 30 / total) as usize;
+        let phase = match p.phase {
+            kol_db::ImportPhase::Loading => "loading",
+            kol_db::ImportPhase::Indexing => "indexing",
+            kol_db::ImportPhase::Done => "done",
+        };
+        eprint!(
+            "\r  [{}{}] {:>3}%  {} / {} creators  {:>5.1} s  {phase:<8}",
+            "#".repeat(done),
+            "-".repeat(30 - done.min(30)),
+            p.creators * 100 / total,
+            p.creators,
+            total,
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// The report as a table.
+pub fn render_table(r: &CampaignReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "brief: {} ({} backend); {} creators matched",
+        r.brief, r.backend, r.matched
+    );
+    let _ = writeln!(
+        out,
+        "{:<26} {:>10} {:>5}  {:<14} {:>9} {:>10} {:>9} {:>12}",
+        "creator", "followers", "TH", "item", "price", "reach", "relevance", "eff. reach"
+    );
+    for row in &r.rows {
+        let followers = row.followers.map_or("-".into(), |f| f.to_string());
+        let th = row.th_audience_pct.map_or("-".into(), |p| format!("{p}%"));
+        let reach = if row.reach_estimated {
+            format!("~{}", row.reach)
+        } else {
+            row.reach.to_string()
+        };
+        let _ = writeln!(
+            out,
+            "{:<26} {:>10} {:>5}  {:<14} {:>9} {:>10} {:>9.3} {:>12.0}",
+            row.creator,
+            followers,
+            th,
+            row.item,
+            row.price,
+            reach,
+            row.relevance,
+            row.effective_reach
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} creators, spent {} of {} THB ({} left); effective reach {:.0}",
+        r.rows.len(),
+        r.spent,
+        r.budget,
+        r.remaining,
+        r.total_effective_reach
+    );
+    let _ = writeln!(
+        out,
+        "upper bound {:.0}, gap {:.4}% ({} plan)",
+        r.upper_bound,
+        r.gap * 100.0,
+        r.mode
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<(CampaignSettings, bool), CampaignError> {
+        parse_args(args.iter().map(|s| (*s).to_owned()))
+    }
+
+    #[test]
+    fn arguments_parse_into_filters() {
+        let (s, json) = parse(&[
+            "--category",
+            "gaming",
+            "--budget",
+            "150_000",
+            "--country",
+            "TH",
+            "--platform",
+            "tiktok,instagram",
+            "--tier",
+            "micro,mid",
+            "--min-th-pct",
+            "60",
+            "--max-price",
+            "20000",
+            "--outreach",
+            "no-open",
+            "--mode",
+            "approx",
+            "--probes",
+            "8",
+            "--json",
+        ])
+        .unwrap();
+        assert!(json);
+        assert_eq!(s.brief, BriefSource::Category("gaming".into()));
+        assert_eq!(s.budget, 150_000);
+        assert_eq!(s.filter.countries, vec![CountryCode::TH]);
+        assert_eq!(
+            s.filter.platforms,
+            vec![Platform::Tiktok, Platform::Instagram]
+        );
+        assert_eq!(s.filter.tiers, vec![FollowerTier::Micro, FollowerTier::Mid]);
+        assert_eq!(s.filter.outreach, OutreachFilter::NoOpenConversation);
+        assert_eq!(s.mode, SearchMode::approximate(8));
+    }
+
+    #[test]
+    fn bad_arguments_name_the_flag() {
+        for (args, flag) in [
+            (vec!["--category", "knitting"], "--category"),
+            (vec!["--budget", "-5"], "--budget"),
+            (vec!["--country", "XX"], "--country"),
+            (vec!["--min-th-pct", "120"], "--min-th-pct"),
+            (vec!["--mode", "fast"], "--mode"),
+            (vec!["--outreach", "maybe"], "--outreach"),
+            (vec!["--budget"], "--budget"),
+            (vec!["--frobnicate"], "--frobnicate"),
+        ] {
+            let err = parse(&args).unwrap_err().to_string();
+            assert!(err.contains(flag), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_text_brief_without_a_model_falls_back_to_the_category_it_names() {
+        let (s, _) = parse(&["--brief", "skincare for sensitive skin, Bangkok"]).unwrap();
+        let mut notes = Vec::new();
+        let (e, description) = brief_embedding(&s, None, &mut notes).unwrap();
+        assert_eq!(e, brief_for_category("skincare", 1));
+        assert!(description.contains("skincare"));
+        assert!(notes[0].contains("no CLIP model"));
+    }
+
+    #[test]
+    fn a_text_brief_with_a_model_is_embedded_by_clip() {
+        let fixture = PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../kol-embed/tests/fixtures/tiny-clip"
+        ));
+        let (s, _) = parse(&["--brief", "ครีมกันแดด for sensitive skin"]).unwrap();
+        let mut notes = Vec::new();
+        let (e, description) = brief_embedding(&s, Some(fixture.clone()), &mut notes).unwrap();
+        assert!(notes.is_empty());
+        assert!(description.contains("CLIP"));
+        use kol_embed::Embedder;
+        let direct = kol_embed::ClipEmbedder::from_dir(&fixture)
+            .unwrap()
+            .embed_text("ครีมกันแดด for sensitive skin")
+            .unwrap();
+        assert_eq!(e, direct);
+        let missing = brief_embedding(&s, Some(PathBuf::from("/nonexistent/clip")), &mut notes);
+        assert!(matches!(missing, Err(CampaignError::Embed(_))));
+    }
+}
