@@ -86,6 +86,12 @@ if [ ! -x "$PG_BIN/postgres" ]; then
         die "could not install postgresql-$PG_MAJOR (is a Debian package registry reachable?)"
 fi
 
+# Diesel's PostgreSQL support links libpq: make sure its development files are there.
+if ! ls /usr/lib/*/libpq.so /usr/lib/libpq.so >/dev/null 2>&1; then
+    say "libpq (needed to link kol-db) is missing: installing libpq-dev"
+    apt_install libpq-dev || die "could not install libpq-dev"
+fi
+
 cluster_line() { pg_lsclusters -h 2>/dev/null | awk -v v="$PG_MAJOR" '$1 == v && $2 == "main"'; }
 
 if [ -z "$(cluster_line)" ]; then
