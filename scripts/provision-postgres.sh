@@ -87,7 +87,7 @@ if [ ! -x "$PG_BIN/postgres" ]; then
 fi
 
 # Diesel's PostgreSQL support links libpq: make sure its development files are there.
-if ! ls /usr/lib/*/libpq.so /usr/lib/libpq.so >/dev/null 2>&1; then
+if ! compgen -G "/usr/lib/*/libpq.so" >/dev/null && ! [ -e /usr/lib/libpq.so ]; then
     say "libpq (needed to link kol-db) is missing: installing libpq-dev"
     apt_install libpq-dev || die "could not install libpq-dev"
 fi
