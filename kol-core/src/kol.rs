@@ -230,6 +230,22 @@ mod tests {
     }
 
     #[test]
+    fn stored_kols_round_trip_with_id_and_time() {
+        let mut profile = NewKol::new(Handle::new(Platform::X, "someone").unwrap());
+        profile.followers = Some(Followers::new(12).unwrap());
+        let kol = Kol {
+            id: KolId(9),
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            profile,
+        };
+        let json = serde_json::to_value(&kol).unwrap();
+        assert_eq!(json["id"], 9);
+        assert_eq!(json["platform"], "x");
+        assert_eq!(json["username"], "someone");
+        assert_eq!(serde_json::from_value::<Kol>(json).unwrap(), kol);
+    }
+
+    #[test]
     fn extra_must_be_an_object() {
         assert!(extra_from_json(serde_json::json!({"a": 1})).is_ok());
         assert_eq!(
