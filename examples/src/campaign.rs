@@ -710,6 +710,21 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_command_lines_parse() {
+        // The README's command and the CI smoke run.
+        parse(&["--category", "beauty", "--budget", "300000"]).unwrap();
+        parse(&[
+            "--creators",
+            "500",
+            "--candidates",
+            "20",
+            "--budget",
+            "50000",
+        ])
+        .unwrap();
+    }
+
+    #[test]
     fn bad_arguments_name_the_flag() {
         for (args, flag) in [
             (vec!["--category", "knitting"], "--category"),
