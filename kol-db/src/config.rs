@@ -8,12 +8,13 @@
 //! | --- | --- | --- |
 //! | `disable` | never | - |
 //! | `prefer` (default, as in libpq) | when the server offers it | not verified |
-//! | `require` | always | not verified |
+//! | `require` | always | not verified (verified as `verify-ca` when `sslrootcert` is given, as in libpq) |
 //! | `verify-ca` | always | chain verified against `sslrootcert` |
 //! | `verify-full` | always | chain and host name verified |
 //!
 //! `sslrootcert` names a PEM file of trusted roots, or `system` for the Mozilla root bundle
-//! (what managed PostgreSQL services with public certificates need).
+//! (what managed PostgreSQL services with public certificates need). Key/value connection strings
+//! (`host=db dbname=kol sslmode=verify-full sslrootcert=/path/root.crt`) take the same settings.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -104,17 +105,84 @@ fn redact(raw: &str) -> String {
             ),
         }
     } else {
-        raw.split_whitespace()
-            .map(|kv| {
-                if kv.starts_with("password=") {
-                    "password=***"
+        match parse_key_values(raw) {
+            Ok(pairs) => render_key_values(pairs.into_iter().map(|(k, v)| {
+                if k == "password" {
+                    (k, "***".to_owned())
                 } else {
-                    kv
+                    (k, v)
                 }
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
+            })),
+            // Unparsable: we cannot tell where a password would be, so show nothing of it.
+            Err(_) => "<unparsable connection string>".to_owned(),
+        }
     }
+}
+
+/// Splits a libpq key/value connection string (`host=db password = 'a b'`): spaces around `=`
+/// are allowed, values may be single-quoted, and `\` escapes the next character.
+fn parse_key_values(raw: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    let mut pairs = Vec::new();
+    let mut chars = raw.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            return Ok(pairs);
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.next() != Some('=') {
+            return Err(format!("missing '=' after {key:?}"));
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'\'') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('\\') => value.push(chars.next().ok_or("unfinished escape")?),
+                    Some('\'') => break,
+                    Some(c) => value.push(c),
+                    None => return Err("unterminated quoted value".to_owned()),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                chars.next();
+                if c == '\\' {
+                    value.push(chars.next().ok_or("unfinished escape")?);
+                } else {
+                    value.push(c);
+                }
+            }
+        }
+        pairs.push((key, value));
+    }
+}
+
+/// Writes key/value pairs back as a connection string, every value quoted.
+fn render_key_values(pairs: impl IntoIterator<Item = (String, String)>) -> String {
+    pairs
+        .into_iter()
+        .map(|(k, v)| format!("{k}='{}'", v.replace('\\', "\\\\").replace('\'', "\\'")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn is_url(raw: &str) -> bool {
@@ -210,30 +278,38 @@ impl ParsedUrl {
             reason,
         };
         let raw = url.expose().trim();
-        let (rest, ssl_mode, root_certs) = if is_url(raw) {
+        // Takes the `ssl*` settings out of the parameters; the rest goes to tokio-postgres.
+        let mut ssl_mode = None;
+        let mut root_certs = None;
+        let mut take_ssl = |k: &str, v: &str| -> Result<bool> {
+            match k {
+                "sslmode" => {
+                    let mode = SslMode::parse(v)
+                        .ok_or_else(|| invalid(format!("unknown sslmode {v:?}")))?;
+                    ssl_mode = Some(mode);
+                }
+                "sslrootcert" => {
+                    root_certs = Some(if v == "system" {
+                        RootCerts::System
+                    } else {
+                        RootCerts::File(PathBuf::from(v))
+                    });
+                }
+                "sslcert" | "sslkey" | "sslpassword" | "sslcrl" => {
+                    return Err(invalid(format!(
+                        "{k} (client certificates) is not supported"
+                    )));
+                }
+                _ => return Ok(false),
+            }
+            Ok(true)
+        };
+        let rest = if is_url(raw) {
             let mut parsed = url::Url::parse(raw).map_err(|e| invalid(e.to_string()))?;
-            let mut ssl_mode = SslMode::default();
-            let mut root_certs = None;
             let mut kept = Vec::new();
             for (k, v) in parsed.query_pairs() {
-                match k.as_ref() {
-                    "sslmode" => {
-                        ssl_mode = SslMode::parse(&v)
-                            .ok_or_else(|| invalid(format!("unknown sslmode {v:?}")))?;
-                    }
-                    "sslrootcert" => {
-                        root_certs = Some(if v == "system" {
-                            RootCerts::System
-                        } else {
-                            RootCerts::File(PathBuf::from(v.as_ref()))
-                        });
-                    }
-                    "sslcert" | "sslkey" | "sslpassword" | "sslcrl" => {
-                        return Err(invalid(format!(
-                            "{k} (client certificates) is not supported"
-                        )));
-                    }
-                    _ => kept.push((k.into_owned(), v.into_owned())),
+                if !take_ssl(&k, &v)? {
+                    kept.push((k.into_owned(), v.into_owned()));
                 }
             }
             if kept.is_empty() {
@@ -241,16 +317,20 @@ impl ParsedUrl {
             } else {
                 parsed.query_pairs_mut().clear().extend_pairs(kept);
             }
-            (parsed.to_string(), ssl_mode, root_certs)
+            parsed.to_string()
         } else {
-            // A key/value string goes to tokio-postgres as written (its sslmode values only).
-            let mode = raw
-                .split_whitespace()
-                .find_map(|kv| kv.strip_prefix("sslmode="))
-                .map(|v| SslMode::parse(v).ok_or_else(|| invalid(format!("unknown sslmode {v:?}"))))
-                .transpose()?
-                .unwrap_or_default();
-            (raw.to_owned(), mode, None)
+            let mut kept = Vec::new();
+            for (k, v) in parse_key_values(raw).map_err(invalid)? {
+                if !take_ssl(&k, &v)? {
+                    kept.push((k, v));
+                }
+            }
+            render_key_values(kept)
+        };
+        // libpq: `require` with a root certificate file verifies the chain, as `verify-ca`.
+        let ssl_mode = match (ssl_mode, &root_certs) {
+            (Some(SslMode::Require), Some(_)) => SslMode::VerifyCa,
+            (mode, _) => mode.unwrap_or_default(),
         };
         let mut pg: tokio_postgres::Config = rest
             .parse()
@@ -293,7 +373,23 @@ mod tests {
         assert!(!url.to_string().contains("s3cret"));
         assert!(url.redacted().contains("kol:***@db.example.com"));
         let kv = DatabaseUrl::new("host=db user=kol password=s3cret dbname=kol");
-        assert_eq!(kv.redacted(), "host=db user=kol password=*** dbname=kol");
+        assert_eq!(
+            kv.redacted(),
+            "host='db' user='kol' password='***' dbname='kol'"
+        );
+        for tricky in [
+            "host=db password = s3cret",
+            "host=db password='a s3cret b'",
+            "password=s3cret\\ x",
+        ] {
+            let r = DatabaseUrl::new(tricky).redacted();
+            assert!(!r.contains("s3cret"), "{tricky} -> {r}");
+        }
+        assert!(
+            !DatabaseUrl::new("host=db password='s3cret")
+                .redacted()
+                .contains("s3cret")
+        );
         let q = DatabaseUrl::new("postgres://db/kol?password=s3cret&user=kol");
         assert!(!q.redacted().contains("s3cret"));
     }
@@ -316,6 +412,36 @@ mod tests {
                 .ssl_mode,
             SslMode::Prefer
         );
+    }
+
+    #[test]
+    fn key_value_strings_take_the_same_ssl_settings() {
+        let t = Duration::from_secs(1);
+        let p = ParsedUrl::parse(
+            &"host=localhost dbname = db sslmode=verify-full sslrootcert='/etc/ssl/root.crt'"
+                .into(),
+            t,
+        )
+        .unwrap();
+        assert_eq!(p.ssl_mode, SslMode::VerifyFull);
+        assert_eq!(
+            p.root_certs,
+            Some(RootCerts::File("/etc/ssl/root.crt".into()))
+        );
+        assert_eq!(p.pg.get_dbname(), Some("db"));
+    }
+
+    #[test]
+    fn require_with_a_root_file_verifies_the_chain_as_libpq_does() {
+        let t = Duration::from_secs(1);
+        let p = ParsedUrl::parse(
+            &"postgres://h/db?sslmode=require&sslrootcert=/r.crt".into(),
+            t,
+        )
+        .unwrap();
+        assert_eq!(p.ssl_mode, SslMode::VerifyCa);
+        let p = ParsedUrl::parse(&"postgres://h/db?sslmode=require".into(), t).unwrap();
+        assert_eq!(p.ssl_mode, SslMode::Require);
     }
 
     #[test]

@@ -46,7 +46,7 @@ async fn sslmode_require_encrypts_and_disable_does_not() {
 async fn verify_full_rejects_a_certificate_for_another_host() {
     let t = TestDatabase::new().await.unwrap();
     let url = t.url().expose().to_owned();
-    // The snakeoil certificate is issued to the machine's host name, not to 127.0.0.1.
+    // The snakeoil certificate names a host (the machine's name, or localhost), never 127.0.0.1.
     let strict = with_params(
         &url,
         "sslmode=verify-full&sslrootcert=/etc/ssl/certs/ssl-cert-snakeoil.pem",
@@ -63,6 +63,42 @@ async fn verify_full_rejects_a_certificate_for_another_host() {
     let missing = with_params(&url, "sslmode=verify-ca&sslrootcert=/nonexistent/root.crt");
     let err = Database::connect(missing).await.unwrap_err();
     assert!(matches!(err, DbError::Tls(_)), "{err}");
+}
+
+#[tokio::test]
+async fn verify_ca_accepts_the_servers_own_certificate() {
+    let t = TestDatabase::new().await.unwrap();
+    let url = t.url().expose().to_owned();
+    let snakeoil = "sslrootcert=/etc/ssl/certs/ssl-cert-snakeoil.pem";
+    let db = Database::connect(with_params(&url, &format!("sslmode=verify-ca&{snakeoil}")))
+        .await
+        .unwrap();
+    assert!(ssl_in_use(&db).await);
+    // libpq's rule: `require` with a root file verifies the chain too.
+    let db = Database::connect(with_params(&url, &format!("sslmode=require&{snakeoil}")))
+        .await
+        .unwrap();
+    assert!(ssl_in_use(&db).await);
+    let err = Database::connect(with_params(&url, "sslmode=require&sslrootcert=system"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, DbError::Connection(_)),
+        "a self-signed certificate is not in the public roots: {err}"
+    );
+
+    // The same settings in a key/value connection string.
+    let u = url::Url::parse(&url).unwrap();
+    let kv = format!(
+        "host={} port={} user={} password={} dbname={} sslmode=verify-ca {snakeoil}",
+        u.host_str().unwrap(),
+        u.port().unwrap_or(5432),
+        u.username(),
+        u.password().unwrap_or(""),
+        u.path().trim_start_matches('/'),
+    );
+    let db = Database::connect(kv).await.unwrap();
+    assert!(ssl_in_use(&db).await);
 }
 
 #[tokio::test]
