@@ -209,8 +209,9 @@ impl CatalogueGenerator {
             .into_iter()
             .collect();
         kol.audience_th_pct = audience;
-        kol.extra.insert(
-            "generated".into(),
+        // Numbers only: no NUL character, so the insert cannot be refused.
+        let _ = kol.extra.insert(
+            "generated",
             serde_json::json!({ "seed": self.spec.seed, "index": i }),
         );
 

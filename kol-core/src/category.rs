@@ -9,9 +9,9 @@ use crate::error::{CoreError, Result};
 /// One category tag.
 ///
 /// Invariant: lower-case, trimmed, inner whitespace collapsed to single spaces, 1 to
-/// [`Category::MAX_CHARS`] characters, only letters (any script, so Thai tags work), digits,
-/// spaces, `_`, `-` and `&`. Characters that would break a PostgreSQL array literal or a CSV cell
-/// (`,`, `{`, `}`, `"`, `\`) are rejected.
+/// [`Category::MAX_CHARS`] characters, no control character, and none of the characters that
+/// would break a PostgreSQL array literal or a CSV cell (`,`, `{`, `}`, `"`, `\`). Any script
+/// is accepted, combining marks included, so Thai tags such as `เครื่องสำอาง` work.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Category(String);
@@ -40,10 +40,10 @@ impl Category {
         if tag.chars().count() > Self::MAX_CHARS {
             return Err(err("it is longer than 64 characters"));
         }
-        let allowed = |c: char| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '&');
-        if !tag.chars().all(allowed) {
+        let refused = |c: char| c.is_control() || matches!(c, ',' | '{' | '}' | '"' | '\\');
+        if tag.chars().any(refused) {
             return Err(err(
-                "only letters, digits, spaces, '_', '-' and '&' are allowed",
+                "',', '{', '}', '\"', '\\' and control characters are not allowed",
             ));
         }
         Ok(Self(tag))
@@ -173,6 +173,10 @@ mod tests {
             "home decor"
         );
         assert_eq!(Category::new("ความงาม").unwrap().as_str(), "ความงาม");
+        for thai in ["เครื่องสำอาง", "ท่องเที่ยว", "แฟชั่น", "อาหาร & เครื่องดื่ม"]
+        {
+            assert_eq!(Category::new(thai).unwrap().as_str(), thai);
+        }
         for bad in [
             "",
             "  ",

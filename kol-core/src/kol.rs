@@ -13,8 +13,9 @@ use crate::text::PlainText;
 
 /// An absolute `http` or `https` URL (a sample post, a profile, a public image).
 ///
-/// Invariant: parses as a URL with an `http`/`https` scheme and a host; at most
-/// [`Link::MAX_CHARS`] characters. Kept as written (after trimming), not re-serialized.
+/// Invariant: starts with `http://` or `https://` (the scheme is lower-cased on construction),
+/// parses as a URL with a host, holds no whitespace or control character, at most
+/// [`Link::MAX_CHARS`] characters. Otherwise kept as written (after trimming), not re-serialized.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Link(String);
@@ -39,20 +40,26 @@ impl Link {
                 Self::MAX_CHARS
             )));
         }
+        if let Some(c) = trimmed
+            .chars()
+            .find(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(invalid(format!("it contains the character {c:?}")));
+        }
         let url = url::Url::parse(trimmed).map_err(|e| invalid(e.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(invalid(format!(
-                "scheme {:?} is not http or https",
-                url.scheme()
-            )));
+        let scheme = url.scheme();
+        if !matches!(scheme, "http" | "https") {
+            return Err(invalid(format!("scheme {scheme:?} is not http or https")));
         }
-        if trimmed.chars().any(char::is_whitespace) {
-            return Err(invalid("it contains whitespace".to_owned()));
-        }
+        // `https:example.com` parses too; a link spells out `https://`.
+        let rest = trimmed
+            .get(scheme.len()..)
+            .and_then(|r| r.strip_prefix("://"))
+            .ok_or_else(|| invalid(format!("it must start with {scheme}://")))?;
         if url.host_str().is_none_or(str::is_empty) {
             return Err(invalid("it has no host".to_owned()));
         }
-        Ok(Self(trimmed.to_owned()))
+        Ok(Self(format!("{scheme}://{rest}")))
     }
 
     /// The link.
@@ -90,21 +97,103 @@ impl From<Link> for String {
 }
 
 /// Free-form extra data of a creator: a JSON object (`kols.extra`, `JSONB`).
-pub type Extra = serde_json::Map<String, serde_json::Value>;
-
-/// Checks that a JSON value is an object and returns it as [`Extra`].
 ///
-/// # Errors
-/// [`CoreError::ExtraNotAnObject`] for any other JSON type.
-pub fn extra_from_json(value: serde_json::Value) -> Result<Extra> {
+/// Invariant: an object, and no key or string anywhere in it holds a NUL character (PostgreSQL's
+/// `JSONB` cannot store one). Serializes as the object itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "serde_json::Value", into = "serde_json::Value")]
+pub struct Extra(serde_json::Map<String, serde_json::Value>);
+
+impl Extra {
+    /// No extra data.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks that `value` is a JSON object storable in `JSONB`.
+    ///
+    /// # Errors
+    /// [`CoreError::ExtraNotAnObject`] for any other JSON type; [`CoreError::InvalidText`]
+    /// (field `extra`) for a NUL character in a key or a string.
+    pub fn from_json(value: serde_json::Value) -> Result<Self> {
+        use serde_json::Value;
+        let map = match value {
+            Value::Object(map) => map,
+            Value::Null => return Err(CoreError::ExtraNotAnObject { found: "null" }),
+            Value::Bool(_) => return Err(CoreError::ExtraNotAnObject { found: "a boolean" }),
+            Value::Number(_) => return Err(CoreError::ExtraNotAnObject { found: "a number" }),
+            Value::String(_) => return Err(CoreError::ExtraNotAnObject { found: "a string" }),
+            Value::Array(_) => return Err(CoreError::ExtraNotAnObject { found: "an array" }),
+        };
+        for (k, v) in &map {
+            check_json_text(k)?;
+            check_json_value(v)?;
+        }
+        Ok(Self(map))
+    }
+
+    /// Sets `key` to `value`.
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidText`] for a NUL character in the key or in a string of the value
+    /// (nothing is changed then).
+    pub fn insert(&mut self, key: impl Into<String>, value: serde_json::Value) -> Result<()> {
+        let key = key.into();
+        check_json_text(&key)?;
+        check_json_value(&value)?;
+        self.0.insert(key, value);
+        Ok(())
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&serde_json::Value> {
+        self.0.get(key)
+    }
+
+    /// The object.
+    pub fn as_map(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.0
+    }
+
+    /// Whether there is no entry.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn check_json_text(s: &str) -> Result<()> {
+    if s.contains('\0') {
+        return Err(CoreError::InvalidText {
+            field: "extra",
+            reason: "it contains a NUL character".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+fn check_json_value(v: &serde_json::Value) -> Result<()> {
     use serde_json::Value;
-    match value {
-        Value::Object(map) => Ok(map),
-        Value::Null => Err(CoreError::ExtraNotAnObject { found: "null" }),
-        Value::Bool(_) => Err(CoreError::ExtraNotAnObject { found: "a boolean" }),
-        Value::Number(_) => Err(CoreError::ExtraNotAnObject { found: "a number" }),
-        Value::String(_) => Err(CoreError::ExtraNotAnObject { found: "a string" }),
-        Value::Array(_) => Err(CoreError::ExtraNotAnObject { found: "an array" }),
+    match v {
+        Value::String(s) => check_json_text(s),
+        Value::Array(items) => items.iter().try_for_each(check_json_value),
+        Value::Object(map) => map
+            .iter()
+            .try_for_each(|(k, v)| check_json_text(k).and_then(|()| check_json_value(v))),
+        Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
+    }
+}
+
+impl TryFrom<serde_json::Value> for Extra {
+    type Error = CoreError;
+
+    fn try_from(value: serde_json::Value) -> Result<Self> {
+        Self::from_json(value)
+    }
+}
+
+impl From<Extra> for serde_json::Value {
+    fn from(extra: Extra) -> Self {
+        serde_json::Value::Object(extra.0)
     }
 }
 
@@ -186,7 +275,14 @@ mod tests {
     fn links_are_http_urls() {
         assert!(Link::new("https://www.tiktok.com/@porji/video/1").is_ok());
         assert!(Link::new(" http://example.com ").is_ok());
+        assert_eq!(
+            Link::new("HTTPS://Example.com/A").unwrap().as_str(),
+            "https://Example.com/A"
+        );
         for bad in [
+            "https:example.com/a",
+            "https://a.com/\u{0}",
+            "https://a.com/\u{7}",
             "",
             "example.com",
             "javascript:alert(1)",
@@ -246,11 +342,18 @@ mod tests {
     }
 
     #[test]
-    fn extra_must_be_an_object() {
-        assert!(extra_from_json(serde_json::json!({"a": 1})).is_ok());
+    fn extra_must_be_a_storable_object() {
+        assert!(Extra::from_json(serde_json::json!({"a": 1})).is_ok());
         assert_eq!(
-            extra_from_json(serde_json::json!([1])),
+            Extra::from_json(serde_json::json!([1])),
             Err(CoreError::ExtraNotAnObject { found: "an array" })
         );
+        assert!(Extra::from_json(serde_json::json!({"a": {"b": ["x\u{0}"]}})).is_err());
+        assert!(Extra::from_json(serde_json::json!({"k\u{0}": 1})).is_err());
+        let mut e = Extra::new();
+        assert!(e.insert("line", serde_json::json!("id\u{0}")).is_err());
+        assert!(e.is_empty(), "a refused insert changes nothing");
+        e.insert("line", serde_json::json!("porji")).unwrap();
+        assert_eq!(e.get("line"), Some(&serde_json::json!("porji")));
     }
 }

@@ -49,7 +49,7 @@ pub use error::{CoreError, Result};
 pub use filter::{KolFacts, KolFilter, OutreachFilter};
 pub use handle::{Handle, Username};
 pub use ids::{ConversationId, KolId, MediaId, MessageId, RateCardId};
-pub use kol::{Extra, Kol, Link, NewKol, extra_from_json};
+pub use kol::{Extra, Kol, Link, NewKol};
 pub use media::{KolMedia, MediaKind, MediaLocation, NewKolMedia};
 pub use message::{Direction, Message, MessageBody, NewMessage};
 pub use metrics::{AudienceShare, FollowerTier, Followers, PG_INTEGER_MAX, PriceThb, Reach};

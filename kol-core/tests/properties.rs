@@ -61,7 +61,7 @@ fn new_kol() -> impl Strategy<Value = NewKol> {
                 .iter()
                 .map(|l| Link::new(&format!("https://{l}.example.com/p")).unwrap())
                 .collect();
-            k.extra.insert("n".into(), serde_json::json!(links.len()));
+            k.extra.insert("n", serde_json::json!(links.len())).unwrap();
             k
         })
 }

@@ -19,8 +19,8 @@ use std::collections::HashSet;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use kol_core::{
-    AudienceShare, Categories, CoreError, CountryCode, Followers, Handle, Link, NewKol, PlainText,
-    Platform, extra_from_json,
+    AudienceShare, Categories, CoreError, CountryCode, Extra, Followers, Handle, Link, NewKol,
+    PlainText, Platform,
 };
 
 use crate::database::Database;
@@ -231,7 +231,7 @@ impl Columns {
         if let Some(cell) = self.cell(record, "extra") {
             let json: serde_json::Value =
                 serde_json::from_str(cell).map_err(|e| format!("extra: not JSON ({e})"))?;
-            kol.extra = extra_from_json(json).map_err(with("extra"))?;
+            kol.extra = Extra::from_json(json).map_err(with("extra"))?;
         }
         if let Some(cell) = self.cell(record, "audience_th_pct") {
             let pct: i64 = cell

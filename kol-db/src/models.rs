@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use kol_core::{
-    AudienceShare, Categories, CountryCode, DeliverableItem, Embedding, Followers, Handle, Kol,
-    KolId, KolMedia, Link, MediaId, MediaKind, MediaLocation, NewKol, NewKolMedia, NewRateCard,
-    PlainText, Platform, PriceThb, RateCard, RateCardId, Reach, extra_from_json,
+    AudienceShare, Categories, CountryCode, DeliverableItem, Embedding, Extra, Followers, Handle,
+    Kol, KolId, KolMedia, Link, MediaId, MediaKind, MediaLocation, NewKol, NewKolMedia,
+    NewRateCard, PlainText, Platform, PriceThb, RateCard, RateCardId, Reach,
 };
 
 use crate::error::{DbError, Result};
@@ -53,7 +53,7 @@ impl KolRow {
                 .flatten()
                 .map(|l| Link::new(l))
                 .collect::<Result<_, _>>()?,
-            extra: extra_from_json(self.extra)?,
+            extra: Extra::from_json(self.extra)?,
             audience_th_pct: self
                 .audience_th_pct
                 .map(|a| AudienceShare::new(a.into()))
@@ -93,7 +93,7 @@ impl<'a> KolValues<'a> {
             country: kol.country.as_ref().map(CountryCode::as_str),
             contact: kol.contact.as_ref().map(PlainText::as_str),
             sample_links: kol.sample_links.iter().map(Link::as_str).collect(),
-            extra: serde_json::Value::Object(kol.extra.clone()),
+            extra: serde_json::Value::from(kol.extra.clone()),
             audience_th_pct: kol.audience_th_pct.map(|a| i32::from(a.percent())),
         }
     }

@@ -44,10 +44,9 @@ pub(crate) fn full_entry(i: usize, rng: &mut impl Rng) -> CatalogueEntry {
     kol.handle = Handle::new(platforms[i % 3], &format!("user.{i}")).unwrap();
     kol.contact = Some(PlainText::new(&format!("line:user{i}")).unwrap());
     kol.sample_links = vec![Link::new(&format!("https://example.com/p/{i}")).unwrap()];
-    kol.extra.insert(
-        "seed".into(),
-        serde_json::json!({ "i": i, "tags": ["a", "b"] }),
-    );
+    kol.extra
+        .insert("seed", serde_json::json!({ "i": i, "tags": ["a", "b"] }))
+        .unwrap();
     let media = vec![
         NewKolMedia {
             kind: MediaKind::Profile,
