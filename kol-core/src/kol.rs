@@ -56,7 +56,9 @@ impl Link {
             .get(scheme.len()..)
             .and_then(|r| r.strip_prefix("://"))
             .ok_or_else(|| invalid(format!("it must start with {scheme}://")))?;
-        if url.host_str().is_none_or(str::is_empty) {
+        // `https:///host/path` parses too (the URL standard skips the extra slash); the host
+        // follows `://` directly in a link.
+        if rest.starts_with(['/', '\\']) || url.host_str().is_none_or(str::is_empty) {
             return Err(invalid("it has no host".to_owned()));
         }
         Ok(Self(format!("{scheme}://{rest}")))
@@ -288,6 +290,7 @@ mod tests {
             "javascript:alert(1)",
             "ftp://x.org/a",
             "https://",
+            "https:///example.com/a",
         ] {
             assert!(
                 matches!(Link::new(bad), Err(CoreError::InvalidLink { .. })),

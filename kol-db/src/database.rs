@@ -215,7 +215,7 @@ mod tests {
             .iter()
             .map(|m| m.name().to_string())
             .collect();
-        assert_eq!(migrations.len(), 5);
+        assert_eq!(migrations.len(), 6);
         assert!(migrations.windows(2).all(|w| w[0] < w[1]));
     }
 }

@@ -66,7 +66,10 @@ async fn kols_rules() {
             ins(", followers", "'tiktok', 'b', -1"),
             "kols_followers_non_negative",
         ),
-        (ins(", country", "'tiktok', 'b', 'th'"), "kols_country_iso"),
+        (
+            ins(", country", "'tiktok', 'b', 'th'"),
+            "kols_country_assigned",
+        ),
         (
             ins(", contact", "'tiktok', 'b', ''"),
             "kols_contact_trimmed",
@@ -195,43 +198,44 @@ async fn conversation_and_message_rules() {
         ),
         (
             conv(", status", &format!("{id}, 'dm', 'won'")),
-            "conversations_status_known",
+            "conversations_start_contacted",
         ),
         (
             conv("", &format!("{id}, 'dm'")),
             "conversations_one_open_per_kol",
         ),
+        // Conversations start as `contacted` without terms; later states come only by updates.
+        (
+            conv(", status", &format!("{id}, 'dm', 'closed'")),
+            "conversations_start_contacted",
+        ),
         (
             conv(
-                ", status, proposed_deliverables",
-                &format!("{id}, 'dm', 'closed', 'x'"),
+                ", proposed_deliverables, proposed_timeline, proposed_price_integer",
+                &format!("{id}, 'dm', 'x', 'y', 1"),
             ),
+            "conversations_start_contacted",
+        ),
+        (
+            "UPDATE conversations SET proposed_deliverables = 'x' WHERE id = 1".to_owned(),
             "conversations_proposed_terms_whole",
         ),
         (
-            conv(
-                ", status, agreed_deliverables, agreed_timeline",
-                &format!("{id}, 'dm', 'closed', 'x', 'y'"),
-            ),
+            "UPDATE conversations SET agreed_deliverables = 'x', agreed_timeline = 'y' WHERE id = 1"
+                .to_owned(),
             "conversations_agreed_terms_whole",
         ),
         (
-            conv(
-                ", status, proposed_deliverables, proposed_timeline, proposed_price_integer",
-                &format!("{id}, 'dm', 'closed', ' ', 'y', 1"),
-            ),
+            "UPDATE conversations SET proposed_deliverables = ' ', proposed_timeline = 'y', \
+             proposed_price_integer = 1 WHERE id = 1"
+                .to_owned(),
             "conversations_terms_text",
         ),
         (
-            conv(
-                ", status, proposed_deliverables, proposed_timeline, proposed_price_integer",
-                &format!("{id}, 'dm', 'closed', 'x', 'y', -1"),
-            ),
+            "UPDATE conversations SET proposed_deliverables = 'x', proposed_timeline = 'y', \
+             proposed_price_integer = -1 WHERE id = 1"
+                .to_owned(),
             "conversations_prices_non_negative",
-        ),
-        (
-            conv(", status", &format!("{id}, 'dm', 'confirmed'")),
-            "conversations_confirmed_has_terms",
         ),
         (conv("", "987654, 'dm'"), "conversations_kol_id_fkey"),
         (
@@ -259,6 +263,13 @@ async fn conversation_and_message_rules() {
         "conversations",
         "UPDATE conversations SET status = 'contacted' WHERE id = 1",
         "conversations_status_transition",
+    )
+    .await;
+    refused(
+        &t,
+        "conversations",
+        "UPDATE conversations SET status = 'confirmed' WHERE id = 1",
+        "conversations_confirmed_has_terms",
     )
     .await;
     t.execute_sql(
@@ -383,5 +394,297 @@ async fn tiers_in_sql_match_kol_core() {
             .await
             .unwrap();
         assert_eq!(hits, 1, "{n} followers is {tier} in both");
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Verdict {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    input: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    valid: bool,
+}
+
+/// A SQL string literal (standard_conforming_strings is on: only quotes are doubled).
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// What the SQL function `function` says of every input, in input order.
+async fn sql_verdicts(t: &TestDatabase, function: &str, inputs: &[String]) -> Vec<(String, bool)> {
+    let list: Vec<String> = inputs.iter().map(|s| literal(s)).collect();
+    let sql = format!(
+        "SELECT v AS input, {function}(v) AS valid \
+         FROM unnest(ARRAY[{}]::text[]) WITH ORDINALITY AS u(v, n) ORDER BY n",
+        list.join(",")
+    );
+    kol_db::testing::query_sql::<Verdict>(t.db(), &sql)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.input, v.valid))
+        .collect()
+}
+
+/// The SQL rules of migration 6 and kol-core's Rust rules give the same verdict: exactly for
+/// usernames and countries (ASCII rules), and for categories and links, everything kol-core
+/// stores the database accepts, and the listed bad values both refuse.
+#[tokio::test]
+async fn sql_rules_agree_with_kol_core() {
+    use kol_core::{Category, CountryCode, Handle, Link, Platform};
+    let t = test_db().await;
+
+    // Usernames, platform by platform.
+    let mut names: Vec<String> = (0x21u8..0x7f).map(|b| char::from(b).to_string()).collect();
+    names.extend((1..=52).map(|n| "a".repeat(n)));
+    names.extend((1..=52).map(|n| format!("a{}", ".".repeat(n - 1))));
+    for p in Platform::ALL {
+        names.extend(p.reserved_paths().iter().map(|r| (*r).to_owned()));
+    }
+    names.extend(
+        [
+            "",
+            "porji",
+            "Porji",
+            "@porji",
+            "two words",
+            "a-b",
+            "a_b",
+            "a.b",
+            "ก",
+            "é",
+            "x\u{7}",
+        ]
+        .map(str::to_owned),
+    );
+    for p in Platform::ALL {
+        let pairs: Vec<String> = names.iter().map(|n| format!("{p}:{n}")).collect();
+        let sql = format!(
+            "SELECT v AS input, kol_username_valid(split_part(v, ':', 1), \
+             substr(v, strpos(v, ':') + 1)) AS valid \
+             FROM unnest(ARRAY[{}]::text[]) WITH ORDINALITY AS u(v, n) ORDER BY n",
+            pairs
+                .iter()
+                .map(|s| literal(s))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let verdicts = kol_db::testing::query_sql::<Verdict>(t.db(), &sql)
+            .await
+            .unwrap();
+        assert_eq!(verdicts.len(), names.len());
+        for (name, v) in names.iter().zip(verdicts) {
+            let rust = Handle::new(p, name).is_ok_and(|h| h.username().as_str() == name);
+            assert_eq!(
+                v.valid, rust,
+                "{p} username {name:?}: SQL {} Rust {rust}",
+                v.valid
+            );
+        }
+    }
+
+    // Countries: every pair of letters, both cases, and a few other shapes.
+    let mut codes: Vec<String> = Vec::new();
+    for a in b'A'..=b'Z' {
+        for b in b'A'..=b'Z' {
+            codes.push(String::from_utf8(vec![a, b]).unwrap());
+        }
+    }
+    codes.extend(["th", "Th", "T", "THA", "", " TH", "T1"].map(str::to_owned));
+    let verdicts = sql_verdicts(&t, "kol_country_valid", &codes).await;
+    let mut assigned = 0;
+    for (code, valid) in verdicts {
+        let rust = CountryCode::new(&code).is_ok_and(|c| c.as_str() == code);
+        assert_eq!(valid, rust, "country {code:?}");
+        assigned += usize::from(valid);
+    }
+    assert_eq!(assigned, 249);
+
+    // Categories.
+    let good: Vec<String> = [
+        "beauty",
+        "skin care",
+        "ความงาม",
+        "สุขภาพและความงาม",
+        "k-pop",
+        "café",
+        "a\u{200b}b",
+        &"x".repeat(64),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let bad: Vec<String> = [
+        "",
+        "Beauty",
+        " beauty",
+        "beauty ",
+        "skin  care",
+        "skin\tcare",
+        "a,b",
+        "a{",
+        "a}",
+        "a\"b",
+        "a\\b",
+        "\u{7}",
+        "a\nb",
+        &"x".repeat(65),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    for tag in &good {
+        assert_eq!(
+            Category::new(tag)
+                .map(|c| c.as_str().to_owned())
+                .ok()
+                .as_ref(),
+            Some(tag),
+            "kol-core keeps {tag:?}"
+        );
+    }
+    for tag in &bad {
+        assert!(
+            Category::new(tag).is_err() || Category::new(tag).unwrap().as_str() != tag,
+            "kol-core would not store {tag:?}"
+        );
+    }
+    for (tag, valid) in sql_verdicts(&t, "kol_category_valid", &good).await {
+        assert!(
+            valid,
+            "SQL refuses the category {tag:?} that kol-core stores"
+        );
+    }
+    for (tag, valid) in sql_verdicts(&t, "kol_category_valid", &bad).await {
+        assert!(!valid, "SQL accepts the category {tag:?}");
+    }
+
+    // Links.
+    let good: Vec<String> = [
+        "https://www.tiktok.com/@porji?lang=th",
+        "http://example.com",
+        "https://例子.com/ภาพ",
+        "https://[::1]:8080/a#b",
+        "https://user:pw@example.com/",
+        "https://example.com?q",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let bad: Vec<String> = [
+        "",
+        "HTTPS://example.com",
+        "https:example.com",
+        "https:///example.com",
+        "https://",
+        "https://?q",
+        "ftp://example.com",
+        "https://exa mple.com",
+        "https://example.com/\u{7}",
+        &format!("https://example.com/{}", "a".repeat(2048)),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    for link in &good {
+        assert_eq!(
+            Link::new(link).map(|l| l.as_str().to_owned()).ok().as_ref(),
+            Some(link),
+            "kol-core keeps {link:?}"
+        );
+    }
+    for link in &bad {
+        assert!(
+            Link::new(link).map_or(true, |l| l.as_str() != link),
+            "kol-core would not store {link:?}"
+        );
+    }
+    for (link, valid) in sql_verdicts(&t, "kol_link_valid", &good).await {
+        assert!(valid, "SQL refuses the link {link:?} that kol-core stores");
+    }
+    for (link, valid) in sql_verdicts(&t, "kol_link_valid", &bad).await {
+        assert!(!valid, "SQL accepts the link {link:?}");
+    }
+}
+
+/// The constraints of migration 6 fire on writes that bypass kol-core, with their names, and
+/// the embedding norm range is kol-core's, value by value.
+#[tokio::test]
+async fn core_rules_are_enforced_on_writes() {
+    use kol_core::Embedding;
+    let t = test_db().await;
+    let k = t.db().create_kol(&kol(1)).await.unwrap();
+    let ins = |cols: &str, vals: &str| {
+        format!("INSERT INTO kols (platform, username{cols}) VALUES ({vals})")
+    };
+    let cases = [
+        (
+            ins("", "'x', 'way_too_long_for_x'"),
+            "kols_username_platform_rules",
+        ),
+        (
+            ins("", "'instagram', 'explore'"),
+            "kols_username_platform_rules",
+        ),
+        (
+            ins("", "'facebook', 'under_score'"),
+            "kols_username_platform_rules",
+        ),
+        (
+            ins(", country", "'tiktok', 'b', 'UK'"),
+            "kols_country_assigned",
+        ),
+        (
+            ins(", category", "'tiktok', 'b', '{a,a}'"),
+            "kols_category_valid",
+        ),
+        (
+            ins(", category", "'tiktok', 'b', '{\" a\"}'"),
+            "kols_category_valid",
+        ),
+        (
+            ins(", sample_links", "'tiktok', 'b', '{https:///a.com}'"),
+            "kols_sample_links_valid",
+        ),
+        (
+            format!("UPDATE kols SET country = 'ZZ' WHERE id = {}", k.id),
+            "kols_country_assigned",
+        ),
+    ];
+    for (sql, constraint) in cases {
+        refused(&t, "kols", &sql, constraint).await;
+    }
+    refused(
+        &t,
+        "kol_media",
+        &format!(
+            "INSERT INTO kol_media (kol_id, kind, media_url) VALUES ({}, 'thumb', 'https:///a.jpg')",
+            k.id
+        ),
+        "kol_media_url_valid",
+    )
+    .await;
+
+    // Squared norms around both ends of the normal f32 range.
+    for (value, count) in [
+        (1e-20_f32, 1),
+        (1e-19, 1),
+        (1e-18, 1),
+        (1e19, 1),
+        (1.8e19, 1),
+        (1.9e19, 1),
+        (1e18, 512),
+        (8e17, 512),
+    ] {
+        let mut values = vec![0.0_f32; 512];
+        values[..count].fill(value);
+        let rust = Embedding::new(values.clone()).is_ok();
+        let vector = values.iter().map(|v| format!("{v:e}")).collect::<Vec<_>>();
+        let sql = format!(
+            "INSERT INTO kol_media (kol_id, kind, path, emb) VALUES ({}, 'thumb', '/n.jpg', '[{}]')",
+            k.id,
+            vector.join(",")
+        );
+        if rust {
+            t.execute_sql(&sql).await.unwrap();
+        } else {
+            refused(&t, "kol_media", &sql, "kol_media_emb_norm_range").await;
+        }
     }
 }
