@@ -22,6 +22,10 @@ use kol_examples::campaign::{
 async fn main() -> ExitCode {
     let (settings, json) = match parse_args(std::env::args().skip(1)) {
         Ok(parsed) => parsed,
+        Err(CampaignError::Help(usage)) => {
+            println!("{usage}");
+            return ExitCode::SUCCESS;
+        }
         Err(e) => {
             eprintln!("campaign: {e}");
             return ExitCode::from(2);

@@ -33,6 +33,9 @@ pub enum CampaignError {
     /// A command-line value is invalid (exit code 2).
     #[error("{0}")]
     Usage(String),
+    /// `--help` was asked for: the usage text, for standard output (exit code 0).
+    #[error("{0}")]
+    Help(String),
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] kol_db::DbError),
@@ -277,7 +280,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
             "--creators" => s.catalogue.creators = number("--creators", &value()?)?,
             "--seed" => s.catalogue.seed = number("--seed", &value()?)?,
             "--json" => json = true,
-            "-h" | "--help" => return Err(CampaignError::Usage(USAGE.to_owned())),
+            "-h" | "--help" => return Err(CampaignError::Help(USAGE.to_owned())),
             other => {
                 return Err(CampaignError::Usage(format!(
                     "unknown argument {other} (try --help)"
@@ -722,6 +725,16 @@ mod tests {
             "50000",
         ])
         .unwrap();
+    }
+
+    #[test]
+    fn help_is_not_a_usage_error() {
+        for flag in ["--help", "-h"] {
+            match parse(&["--budget", "5", flag]) {
+                Err(CampaignError::Help(text)) => assert!(text.contains("--budget"), "{text}"),
+                other => panic!("{flag}: {other:?}"),
+            }
+        }
     }
 
     #[test]

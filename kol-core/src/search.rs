@@ -11,6 +11,7 @@ use std::future::Future;
 use serde::{Deserialize, Serialize};
 
 use crate::embedding::Embedding;
+use crate::error::{CoreError, Result};
 use crate::filter::KolFilter;
 use crate::ids::{KolId, MediaId};
 
@@ -30,12 +31,44 @@ pub enum SearchMode {
 }
 
 impl SearchMode {
+    /// Largest `probes` (pgvector's limit for `ivfflat.probes`, and its largest list count).
+    pub const MAX_PROBES: u32 = 32_768;
+    /// Largest `ef_search` (pgvector's limit for `hnsw.ef_search`).
+    pub const MAX_EF_SEARCH: u32 = 1_000;
+
     /// Index-backed search with `probes` lists and pgvector's default `ef_search` (40).
     pub const fn approximate(probes: u32) -> Self {
         Self::Approximate {
             probes,
             ef_search: 40,
         }
+    }
+
+    /// Checks the index settings: `probes` in `1..=`[`Self::MAX_PROBES`], `ef_search` in
+    /// `1..=`[`Self::MAX_EF_SEARCH`]. Every backend runs this check, so a mode that one
+    /// backend accepts, all do.
+    ///
+    /// # Errors
+    /// [`CoreError::OutOfRange`] naming `probes` or `ef_search`.
+    pub fn validate(self) -> Result<()> {
+        if let Self::Approximate { probes, ef_search } = self {
+            in_range("probes", probes.into(), 1, Self::MAX_PROBES.into())?;
+            in_range("ef_search", ef_search.into(), 1, Self::MAX_EF_SEARCH.into())?;
+        }
+        Ok(())
+    }
+}
+
+fn in_range(field: &'static str, value: i128, min: i128, max: i128) -> Result<()> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(CoreError::OutOfRange {
+            field,
+            value,
+            min,
+            max,
+        })
     }
 }
 
@@ -60,6 +93,9 @@ pub struct SearchRequest {
 }
 
 impl SearchRequest {
+    /// Largest `k` a search may ask for.
+    pub const MAX_K: usize = 10_000;
+
     /// The `k` nearest creators to `query`, exact, unfiltered.
     pub fn new(query: Embedding, k: usize) -> Self {
         Self {
@@ -68,6 +104,17 @@ impl SearchRequest {
             filter: KolFilter::default(),
             mode: SearchMode::Exact,
         }
+    }
+
+    /// Checks what the types cannot: `k` in `1..=`[`Self::MAX_K`] and the mode's index settings
+    /// ([`SearchMode::validate`]). Every [`KolSearch`] backend runs it first.
+    ///
+    /// # Errors
+    /// [`CoreError::OutOfRange`] naming `k`, `probes` or `ef_search`.
+    pub fn validate(&self) -> Result<()> {
+        let k = i128::try_from(self.k).unwrap_or(i128::MAX);
+        in_range("k", k, 1, Self::MAX_K as i128)?;
+        self.mode.validate()
     }
 }
 
@@ -102,4 +149,62 @@ pub trait KolSearch {
         &self,
         request: &SearchRequest,
     ) -> impl Future<Output = Result<Vec<KolMatch>, Self::Error>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(k: usize, mode: SearchMode) -> SearchRequest {
+        let mut values = vec![0.0; Embedding::DIM];
+        values[0] = 1.0;
+        let mut r = SearchRequest::new(Embedding::new(values).unwrap(), k);
+        r.mode = mode;
+        r
+    }
+
+    #[test]
+    fn requests_are_checked_field_by_field() {
+        let field = |r: SearchRequest| match r.validate() {
+            Err(CoreError::OutOfRange { field, .. }) => Some(field),
+            Ok(()) => None,
+            Err(other) => panic!("{other}"),
+        };
+        assert_eq!(field(request(1, SearchMode::Exact)), None);
+        assert_eq!(
+            field(request(SearchRequest::MAX_K, SearchMode::approximate(1))),
+            None
+        );
+        assert_eq!(field(request(0, SearchMode::Exact)), Some("k"));
+        assert_eq!(
+            field(request(SearchRequest::MAX_K + 1, SearchMode::Exact)),
+            Some("k")
+        );
+        assert_eq!(field(request(usize::MAX, SearchMode::Exact)), Some("k"));
+        assert_eq!(
+            field(request(5, SearchMode::approximate(0))),
+            Some("probes")
+        );
+        assert_eq!(
+            field(request(5, SearchMode::approximate(SearchMode::MAX_PROBES))),
+            None
+        );
+        assert_eq!(
+            field(request(
+                5,
+                SearchMode::approximate(SearchMode::MAX_PROBES + 1)
+            )),
+            Some("probes")
+        );
+        let ef = |ef_search| SearchMode::Approximate {
+            probes: 1,
+            ef_search,
+        };
+        assert_eq!(field(request(5, ef(0))), Some("ef_search"));
+        assert_eq!(field(request(5, ef(SearchMode::MAX_EF_SEARCH))), None);
+        assert_eq!(
+            field(request(5, ef(SearchMode::MAX_EF_SEARCH + 1))),
+            Some("ef_search")
+        );
+    }
 }

@@ -163,14 +163,15 @@ impl Default for PipelineQuery {
 }
 
 /// The texts of the outbound messages that record a negotiation step.
-fn terms_message(transition: &Transition) -> Option<NewMessage> {
+fn terms_message(transition: &Transition) -> Result<Option<NewMessage>> {
     let text = match transition {
         Transition::Propose(t) => format!("Proposed terms: {t}"),
         Transition::Agree(t) => format!("Agreed terms: {t}"),
-        Transition::Close => return None,
+        Transition::Close => return Ok(None),
     };
-    // Terms are bounded (2,000 + 500 characters plus a price), far below the body limit.
-    MessageBody::new(text).ok().map(NewMessage::outbound)
+    // Terms are bounded (2,000 + 500 characters plus a price), far below the body limit; were
+    // that ever to change, the transition fails whole rather than losing its message.
+    Ok(Some(NewMessage::outbound(MessageBody::new(text)?)))
 }
 
 async fn insert_message(
@@ -339,7 +340,7 @@ impl Database {
                     });
                 }
             }
-            let message = terms_message(&transition);
+            let message = terms_message(&transition)?;
             conversation.apply(transition)?;
             let parts = conversation.parts();
             let proposed = parts.proposed.as_ref();

@@ -96,6 +96,11 @@ pub enum DbError {
     /// the import report instead).
     #[error("CSV input: {0}")]
     Csv(String),
+    /// The transaction lost a race with a concurrent one (a serialization failure or a
+    /// deadlock): PostgreSQL rolled it back, nothing was written, and running it again may
+    /// succeed ([`DbError::is_retryable`]).
+    #[error("transaction conflict, safe to retry: {0}")]
+    TransactionConflict(String),
     /// Any other database error.
     #[error("database error: {0}")]
     Query(diesel::result::Error),
@@ -110,7 +115,7 @@ impl From<diesel::result::Error> for DbError {
         match error {
             Error::NotFound => Self::NotFound {
                 entity: "row",
-                key: String::new(),
+                key: "matching the query".to_owned(),
             },
             Error::DatabaseError(kind, info) => {
                 let constraint = info.constraint_name().unwrap_or("unnamed").to_owned();
@@ -129,6 +134,11 @@ impl From<diesel::result::Error> for DbError {
                         message,
                     },
                     Kind::UnableToSendCommand | Kind::ClosedConnection => Self::Connection(message),
+                    Kind::SerializationFailure => Self::TransactionConflict(message),
+                    // SQLSTATE 40P01, which diesel reports as an unknown kind.
+                    _ if message.starts_with("deadlock detected") => {
+                        Self::TransactionConflict(message)
+                    }
                     _ if is_connection_loss(&message) => Self::Connection(message),
                     _ => Self::Query(Error::DatabaseError(kind, info)),
                 }
@@ -168,6 +178,12 @@ impl DbError {
         matches!(self, Self::Connection(_))
     }
 
+    /// Whether running the same operation again may succeed: a lost connection or a transaction
+    /// conflict. Nothing was written in either case (every multi-row change is one transaction).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Connection(_) | Self::TransactionConflict(_))
+    }
+
     pub(crate) fn not_found(entity: &'static str, key: impl std::fmt::Display) -> Self {
         Self::NotFound {
             entity,
@@ -177,6 +193,19 @@ impl DbError {
 
     pub(crate) fn stored(table: &'static str, id: i64) -> impl FnOnce(CoreError) -> Self {
         move |source| Self::InvalidStoredData { table, id, source }
+    }
+
+    /// A foreign-key violation on `constraint` as "the creator `kol_id` does not exist".
+    pub(crate) fn missing_kol(
+        constraint: &'static str,
+        kol_id: KolId,
+    ) -> impl FnOnce(Self) -> Self {
+        move |error| match error {
+            Self::RuleViolation { constraint: c, .. } if c == constraint => {
+                Self::not_found("kol", kol_id)
+            }
+            other => other,
+        }
     }
 
     pub(crate) fn argument(name: &'static str, reason: impl Into<String>) -> Self {

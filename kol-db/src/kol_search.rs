@@ -24,7 +24,7 @@ use kol_core::{KolId, KolMatch, KolSearch, MediaId, SearchMode, SearchRequest, o
 use crate::database::Database;
 use crate::error::{DbError, Result};
 use crate::filter_sql::{Bind, SqlFilter};
-use crate::search::{check_k, set_search_settings};
+use crate::search::{search_argument, set_search_settings};
 
 #[derive(QueryableByName)]
 struct MatchRow {
@@ -56,10 +56,10 @@ impl Database {
     /// [module docs](crate::kol_search) for how each mode works).
     ///
     /// # Errors
-    /// [`DbError::InvalidArgument`] for `k` outside `1..=10_000` or bad index settings;
-    /// connection errors.
+    /// [`DbError::InvalidArgument`] naming `k`, `probes` or `ef_search` when
+    /// [`SearchRequest::validate`] refuses the request; connection errors.
     pub async fn search_kols(&self, request: &SearchRequest) -> Result<Vec<KolMatch>> {
-        check_k(request.k)?;
+        request.validate().map_err(search_argument)?;
         let mut pooled = self.conn().await?;
         let conn: &mut AsyncPgConnection = &mut pooled;
         if let SearchMode::Approximate { .. } = request.mode {

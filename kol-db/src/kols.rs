@@ -61,7 +61,8 @@ impl Page {
 pub struct KolPage {
     /// The creators, in id order.
     pub kols: Vec<Kol>,
-    /// The request for the next page, or `None` when this was the last.
+    /// The request for the next page, or `None` when this was the last (a full last page also
+    /// says `None`: the query looks one row ahead).
     pub next: Option<Page>,
 }
 
@@ -188,19 +189,23 @@ impl Database {
             ));
         }
         let condition = f.condition();
-        let limit_p = f.bind(Bind::BigInt(limit));
+        // One row more than the page: whether it exists says whether there is a next page, so
+        // the last page never points to an empty one.
+        let limit_p = f.bind(Bind::BigInt(limit + 1));
         let sql = format!("SELECT k.* FROM kols k WHERE {condition} ORDER BY k.id LIMIT {limit_p}");
         let mut conn = self.conn().await?;
         let rows: Vec<KolRow> = f
             .bind_all(diesel::sql_query(sql).into_boxed())
             .load(&mut conn)
             .await?;
+        let more = rows.len() > page.limit as usize;
         let kols = rows
             .into_iter()
+            .take(page.limit as usize)
             .map(KolRow::into_kol)
             .collect::<Result<Vec<_>>>()?;
         let next = match kols.last() {
-            Some(last) if kols.len() == page.limit as usize => Some(Page {
+            Some(last) if more => Some(Page {
                 limit: page.limit,
                 after: Some(last.id),
             }),

@@ -13,15 +13,16 @@ impl Database {
     /// Stores a picture of a creator.
     ///
     /// # Errors
-    /// [`DbError::RuleViolation`] when the creator does not exist (foreign key), or a rule of
-    /// the table refuses the row.
+    /// [`DbError::NotFound`] when the creator does not exist; [`DbError::RuleViolation`] when a
+    /// rule of the table refuses the row.
     pub async fn add_media(&self, kol_id: KolId, media: &NewKolMedia) -> Result<KolMedia> {
         let mut conn = self.conn().await?;
         let row: MediaRow = diesel::insert_into(kol_media::table)
             .values(MediaValues::new(kol_id, media))
             .returning(MediaRow::as_returning())
             .get_result(&mut conn)
-            .await?;
+            .await
+            .map_err(|e| DbError::missing_kol("kol_media_kol_id_fkey", kol_id)(e.into()))?;
         row.into_media()
     }
 

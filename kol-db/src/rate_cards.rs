@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use kol_core::{KolId, NewRateCard, RateCard};
 
 use crate::database::Database;
-use crate::error::Result;
+use crate::error::{DbError, Result};
 use crate::models::{RateCardRow, RateCardValues};
 use crate::schema::rate_cards;
 
@@ -15,7 +15,8 @@ impl Database {
     /// Stores a rate-card item, or updates the creator's item of the same name (price, reach).
     ///
     /// # Errors
-    /// [`DbError::RuleViolation`](crate::DbError::RuleViolation) when the creator does not exist.
+    /// [`DbError::NotFound`] when the creator does not exist; [`DbError::RuleViolation`] when a
+    /// rule of the table refuses the row.
     pub async fn upsert_rate_card(&self, kol_id: KolId, card: &NewRateCard) -> Result<RateCard> {
         let mut conn = self.conn().await?;
         let values = RateCardValues::new(kol_id, card);
@@ -26,7 +27,8 @@ impl Database {
             .set(&values)
             .returning(RateCardRow::as_returning())
             .get_result(&mut conn)
-            .await?;
+            .await
+            .map_err(|e| DbError::missing_kol("rate_cards_kol_id_fkey", kol_id)(e.into()))?;
         row.into_rate_card()
     }
 

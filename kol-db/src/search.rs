@@ -8,7 +8,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use kol_core::{Embedding, KolId, MediaId, SearchMode};
+use kol_core::{CoreError, Embedding, KolId, MediaId, SearchMode, SearchRequest};
 use pgvector::VectorExpressionMethods;
 
 use crate::database::Database;
@@ -53,8 +53,8 @@ pub struct MediaHit {
     pub distance: f64,
 }
 
-/// The largest `k` a query may ask for.
-pub const MAX_K: usize = 10_000;
+/// The largest `k` a query may ask for (kol-core's [`SearchRequest::MAX_K`]).
+pub const MAX_K: usize = SearchRequest::MAX_K;
 
 impl Database {
     /// The `k` pictures nearest to `query` by cosine distance (`<=>`), nearest first, ties by
@@ -63,8 +63,8 @@ impl Database {
     /// (ivfflat) or `ef_search` (hnsw), set for this query's transaction only.
     ///
     /// # Errors
-    /// [`DbError::InvalidArgument`] for `k` outside `1..=10_000` or a zero `probes`; connection
-    /// errors.
+    /// [`DbError::InvalidArgument`] for `k` outside `1..=10_000` or index settings outside
+    /// kol-core's ranges ([`SearchMode::validate`]); connection errors.
     pub async fn nearest_media(
         &self,
         query: &Embedding,
@@ -72,6 +72,7 @@ impl Database {
         mode: SearchMode,
     ) -> Result<Vec<MediaHit>> {
         check_k(k)?;
+        mode.validate().map_err(search_argument)?;
         let limit = i64::try_from(k).map_err(|_| DbError::argument("k", "too large"))?;
         let vector = pgvector::Vector::from(query.as_slice().to_vec());
         let mut pooled = self.conn().await?;
@@ -111,7 +112,9 @@ impl Database {
     /// Rebuilds the vector index as `index` (dropping the current one), in one transaction.
     ///
     /// Run it after a bulk load: an ivfflat index built on an empty or small table has poor
-    /// recall. For hnsw on pgvector older than 0.8.2, parallel index builds are turned off for
+    /// recall. Dropping the old index locks `kol_media` (ACCESS EXCLUSIVE) until the
+    /// transaction ends, so reads and writes of pictures wait for the whole build: run it in a
+    /// quiet moment. For hnsw on pgvector older than 0.8.2, parallel index builds are turned off for
     /// the build (`max_parallel_maintenance_workers = 0`): pgvector 0.6.0 to 0.8.1 have a buffer
     /// overflow in parallel HNSW builds (CVE-2026-3172).
     ///
@@ -219,6 +222,15 @@ pub(crate) fn check_k(k: usize) -> Result<()> {
     Ok(())
 }
 
+/// kol-core's verdict on search settings as kol-db's error: an out-of-range field is an
+/// [`DbError::InvalidArgument`] named after it.
+pub(crate) fn search_argument(error: CoreError) -> DbError {
+    match error {
+        CoreError::OutOfRange { field, .. } => DbError::argument(field, error.to_string()),
+        other => DbError::InvalidInput(other),
+    }
+}
+
 /// Sets the per-transaction search settings (`SET LOCAL` semantics): index scans off for an
 /// exact answer; probes, `ef_search` and pgvector 0.8's iterative index scans (relaxed order: the
 /// caller re-sorts) for an approximate one.
@@ -235,12 +247,7 @@ pub(crate) async fn set_search_settings(
     let settings: Vec<(&str, String)> = match mode {
         SearchMode::Exact => vec![("enable_indexscan", "off".to_owned())],
         SearchMode::Approximate { probes, ef_search } => {
-            if probes == 0 {
-                return Err(DbError::argument("probes", "must be at least 1"));
-            }
-            if ef_search == 0 || ef_search > 1000 {
-                return Err(DbError::argument("ef_search", "must be 1..=1000"));
-            }
+            mode.validate().map_err(search_argument)?;
             vec![
                 ("ivfflat.probes", probes.to_string()),
                 ("hnsw.ef_search", ef_search.to_string()),

@@ -102,6 +102,16 @@ async fn list_filters_and_pages() {
         page = got.next;
     }
     assert_eq!(seen, ids(&all));
+    // A page size that divides the rows: the last full page says there is no next one.
+    let mut pages = 0;
+    let mut page = Some(Page::first(10));
+    while let Some(p) = page {
+        let got = db.list_kols(&KolQuery::default(), p).await.unwrap();
+        assert_eq!(got.kols.len(), 10, "no empty trailing page");
+        pages += 1;
+        page = got.next;
+    }
+    assert_eq!(pages, 3);
 
     let check = |filter: KolFilter| {
         let expected: Vec<KolId> = all
@@ -307,6 +317,18 @@ async fn media_and_rate_cards_round_trip() {
         .upsert_rate_card(KolId(424_242), &changed)
         .await
         .unwrap_err();
-    assert!(matches!(err, DbError::RuleViolation { .. }), "{err}");
+    assert!(
+        matches!(err, DbError::NotFound { entity: "kol", ref key } if key == "424242"),
+        "{err}"
+    );
     assert_eq!(t.count("rate_cards").await.unwrap(), 2);
+    let err = db
+        .add_media(KolId(424_242), &entry.media[0])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, DbError::NotFound { entity: "kol", ref key } if key == "424242"),
+        "{err}"
+    );
+    assert_eq!(t.count("kol_media").await.unwrap(), stored.len() as i64);
 }

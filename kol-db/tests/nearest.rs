@@ -91,6 +91,27 @@ async fn media_without_embeddings_are_skipped_and_arguments_checked() {
         db.nearest_media(&q, 1, SearchMode::approximate(0)).await,
         Err(DbError::InvalidArgument { name: "probes", .. })
     ));
+    // pgvector's own limits, checked before the query runs.
+    assert!(matches!(
+        db.nearest_media(&q, 1, SearchMode::approximate(SearchMode::MAX_PROBES + 1))
+            .await,
+        Err(DbError::InvalidArgument { name: "probes", .. })
+    ));
+    assert!(matches!(
+        db.nearest_media(
+            &q,
+            1,
+            SearchMode::Approximate {
+                probes: 1,
+                ef_search: SearchMode::MAX_EF_SEARCH + 1
+            }
+        )
+        .await,
+        Err(DbError::InvalidArgument {
+            name: "ef_search",
+            ..
+        })
+    ));
 }
 
 #[tokio::test]

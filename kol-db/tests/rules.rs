@@ -688,3 +688,46 @@ async fn core_rules_are_enforced_on_writes() {
         }
     }
 }
+
+/// A transaction that loses a race is reported as a conflict a caller may retry.
+#[tokio::test]
+async fn a_serialization_failure_is_a_retryable_conflict() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+    let t = test_db().await;
+    let k = t.db().create_kol(&kol(1)).await.unwrap();
+    let mut a = AsyncPgConnection::establish(t.url().expose())
+        .await
+        .unwrap();
+    a.batch_execute(&format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT followers FROM kols WHERE id = {}",
+        k.id
+    ))
+    .await
+    .unwrap();
+    // Another client changes the row after `a`'s snapshot was taken.
+    t.execute_sql(&format!(
+        "UPDATE kols SET followers = 5 WHERE id = {}",
+        k.id
+    ))
+    .await
+    .unwrap();
+    let lost = diesel::sql_query(format!("UPDATE kols SET followers = 6 WHERE id = {}", k.id))
+        .execute(&mut a)
+        .await
+        .unwrap_err();
+    let err = DbError::from(lost);
+    assert!(matches!(err, DbError::TransactionConflict(_)), "{err:?}");
+    assert!(err.is_retryable());
+    a.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(
+        t.db()
+            .kol(k.id)
+            .await
+            .unwrap()
+            .profile
+            .followers
+            .map(|f| f.get()),
+        Some(5),
+        "the winner's write stands"
+    );
+}

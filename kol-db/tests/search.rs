@@ -252,9 +252,20 @@ async fn an_empty_catalogue_or_filter_gives_an_empty_result_not_an_error() {
         ..request.clone()
     };
     assert!(t.db().search_kols(&approx).await.unwrap().is_empty());
-    let zero = SearchRequest { k: 0, ..request };
+    let zero = SearchRequest {
+        k: 0,
+        ..request.clone()
+    };
     assert!(matches!(
         t.db().search_kols(&zero).await,
+        Err(kol_db::DbError::InvalidArgument { name: "k", .. })
+    ));
+    let too_many = SearchRequest {
+        k: SearchRequest::MAX_K + 1,
+        ..request
+    };
+    assert!(matches!(
+        t.db().search_kols(&too_many).await,
         Err(kol_db::DbError::InvalidArgument { name: "k", .. })
     ));
 }

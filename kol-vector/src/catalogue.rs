@@ -222,11 +222,14 @@ impl MemoryCatalogue {
     /// The `k` best creators for the brief that pass the filter (see the module docs).
     ///
     /// # Errors
-    /// [`VectorError::ZeroK`] for `k = 0`; [`VectorError::InvalidProbes`] for zero probes.
+    /// [`VectorError::ZeroK`] for `k = 0`; [`VectorError::InvalidRequest`] for anything else
+    /// [`SearchRequest::validate`] refuses (`k` above 10,000, `probes` or `ef_search` out of
+    /// range), so both backends accept the same requests.
     pub fn search(&self, request: &SearchRequest) -> Result<Vec<KolMatch>> {
         if request.k == 0 {
             return Err(VectorError::ZeroK);
         }
+        request.validate().map_err(VectorError::InvalidRequest)?;
         if self.matrix().is_empty() {
             return Ok(Vec::new());
         }
@@ -238,12 +241,8 @@ impl MemoryCatalogue {
         };
         let hits: Vec<Hit> = match (&self.vectors, request.mode) {
             (Vectors::Ivf(index), SearchMode::Approximate { probes, .. }) => {
-                if probes == 0 {
-                    return Err(VectorError::InvalidProbes {
-                        probes: 0,
-                        lists: index.lists(),
-                    });
-                }
+                // Validated above: 1..=32768; more probes than lists scan every list, as in
+                // pgvector.
                 let probes = (probes as usize).min(index.lists());
                 index
                     .with_probes(probes)?
@@ -415,7 +414,21 @@ mod tests {
                 mode: SearchMode::approximate(0),
                 ..approx.clone()
             }),
-            Err(VectorError::InvalidProbes { .. })
+            Err(VectorError::InvalidRequest(
+                kol_core::CoreError::OutOfRange {
+                    field: "probes",
+                    ..
+                }
+            ))
+        ));
+        assert!(matches!(
+            c.search(&SearchRequest {
+                k: SearchRequest::MAX_K + 1,
+                ..approx.clone()
+            }),
+            Err(VectorError::InvalidRequest(
+                kol_core::CoreError::OutOfRange { field: "k", .. }
+            ))
         ));
         assert!(matches!(
             c.build_ivf(0, 1),

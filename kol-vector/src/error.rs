@@ -113,6 +113,9 @@ pub enum VectorError {
         /// Why it was rejected.
         reason: &'static str,
     },
+    /// A search request that kol-core's [`kol_core::SearchRequest::validate`] refuses.
+    #[error("invalid search request: {0}")]
+    InvalidRequest(#[source] kol_core::CoreError),
     /// A creator is added twice to an in-memory catalogue (the same id, or the same handle).
     #[error("KOL {kol} is already in the catalogue")]
     DuplicateKol {
