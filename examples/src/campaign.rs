@@ -165,7 +165,8 @@ catalogue and output:
   --json                   print the plan as JSON
 
 With DATABASE_URL set, the plan comes from PostgreSQL (the catalogue is imported first when the
-database does not hold it); without it, everything runs in memory. Both give the same plan.";
+database does not hold it); without it, everything runs in memory. Both give the same plan when
+the database holds only the generated catalogue.";
 
 /// Parses the command line (without the program name). Returns the settings and whether JSON
 /// output was asked for.
@@ -558,6 +559,14 @@ pub async fn run_in_postgres(
         )
         .await?;
         eprintln!();
+    }
+    let stored = db.count_kols().await?;
+    if stored > settings.catalogue.creators as u64 {
+        eprintln!(
+            "campaign: the database holds {stored} creators, more than the {} generated ones: \
+             the search runs over all of them, so the plan may differ from the in-memory run",
+            settings.catalogue.creators
+        );
     }
     let search = request(settings, brief);
     let matches = KolSearch::search_kols(&db, &search).await?;

@@ -101,8 +101,11 @@ impl Embedding {
         Self { values }
     }
 
-    /// Cosine distance, with exactly the meaning of pgvector's `<=>`: `1 - cos(self, other)`,
-    /// in `[0, 2]`, computed in `f64` and clamped like pgvector clamps the similarity to `[-1, 1]`.
+    /// Cosine distance, with the meaning of pgvector's `<=>`: `1 - cos(self, other)`, in
+    /// `[0, 2]`, with the similarity clamped to `[-1, 1]` as pgvector clamps it. Computed in
+    /// `f64`, where pgvector accumulates in `f32`: the two differ by rounding only (kol-db's
+    /// search tests compare them within `1e-5`), which can swap two creators whose distances
+    /// are closer than that.
     pub fn cosine_distance(&self, other: &Self) -> f64 {
         let (mut dot, mut na, mut nb) = (0.0f64, 0.0f64, 0.0f64);
         for (&a, &b) in self.values.iter().zip(other.values.iter()) {

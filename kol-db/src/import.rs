@@ -79,7 +79,8 @@ pub enum ImportPhase {
 pub struct ImportReport {
     /// New creators.
     pub inserted: u64,
-    /// Existing creators updated.
+    /// Existing creators updated, counting each repeat of a creator listed more than once in
+    /// the input (the later entry wins, as with two upserts in a row).
     pub updated: u64,
     /// Pictures written.
     pub media: u64,
@@ -244,12 +245,15 @@ async fn import_batch(
         }
         last.insert(entry.kol.handle.clone(), i);
     }
+    let listed = batch.len();
     let batch: Vec<CatalogueEntry> = batch
         .into_iter()
         .enumerate()
         .filter(|(i, e)| last.get(&e.kol.handle) == Some(i))
         .map(|(_, e)| e)
         .collect();
+    // Each repeat is an update of the creator its earlier entry wrote, as two upserts would be.
+    report.updated += (listed - batch.len()) as u64;
 
     let kols: Vec<&NewKol> = batch.iter().map(|e| &e.kol).collect();
     let mut ids: HashMap<(String, String), KolId> = HashMap::with_capacity(batch.len());

@@ -92,7 +92,11 @@ async fn reimporting_updates_and_replaces_media_and_cards() {
         .import_catalogue(second.clone(), &ImportOptions::default(), |_| {})
         .await
         .unwrap();
-    assert_eq!((report.inserted, report.updated), (0, 50));
+    assert_eq!(
+        (report.inserted, report.updated),
+        (0, 51),
+        "51 entries: 50 updates, and the repeat updates once more"
+    );
     assert_eq!(t.count("kols").await.unwrap(), 50);
     assert_eq!(
         t.count("kol_media").await.unwrap(),
