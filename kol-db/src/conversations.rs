@@ -148,7 +148,9 @@ pub struct PipelineQuery {
     pub statuses: Vec<ConversationStatus>,
     /// Largest number of conversations (`1..=1_000`).
     pub limit: u32,
-    /// Conversations to skip (for the next page: the previous offset plus its length).
+    /// Conversations to skip (for the next page: the previous offset plus its length). The
+    /// pipeline is ordered by latest activity, which moves as messages arrive: a page read after
+    /// new messages came in may repeat or miss a conversation that moved in between.
     pub offset: u32,
 }
 
