@@ -603,6 +603,51 @@ async fn sql_rules_agree_with_kol_core() {
     }
 }
 
+/// Character by character over the Basic Multilingual Plane (and some emoji): whatever category
+/// tag or link kol-core produces, the database's rules accept. (PostgreSQL classifies characters
+/// by its own locale tables, so this is checked, not assumed.)
+#[tokio::test]
+async fn sql_rules_accept_everything_kol_core_stores() {
+    use kol_core::{Category, Link};
+    let t = test_db().await;
+    let chars = (0x20u32..0xD800)
+        .chain(0xE000..0xFFFE)
+        .chain(0x1F300..0x1F650)
+        .filter_map(char::from_u32);
+    let mut tags = Vec::new();
+    let mut links = Vec::new();
+    for c in chars {
+        if let Ok(tag) = Category::new(&format!("a{c}b")) {
+            tags.push(tag.as_str().to_owned());
+        }
+        if let Ok(tag) = Category::new(&c.to_string()) {
+            tags.push(tag.as_str().to_owned());
+        }
+        if let Ok(link) = Link::new(&format!("https://example.com/a{c}b?q={c}")) {
+            links.push(link.as_str().to_owned());
+        }
+    }
+    assert!(
+        tags.len() > 60_000 && links.len() > 60_000,
+        "{} {}",
+        tags.len(),
+        links.len()
+    );
+    for chunk in tags.chunks(10_000) {
+        for (tag, valid) in sql_verdicts(&t, "kol_category_valid", chunk).await {
+            assert!(
+                valid,
+                "SQL refuses the category {tag:?} that kol-core stores"
+            );
+        }
+    }
+    for chunk in links.chunks(10_000) {
+        for (link, valid) in sql_verdicts(&t, "kol_link_valid", chunk).await {
+            assert!(valid, "SQL refuses the link {link:?} that kol-core stores");
+        }
+    }
+}
+
 /// The constraints of migration 6 fire on writes that bypass kol-core, with their names, and
 /// the embedding norm range is kol-core's, value by value.
 #[tokio::test]
