@@ -24,23 +24,9 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // `cargo bench` passes `--bench`; test runners that list or run every target pass other
-    // flags (`--list`, ...): this is a benchmark, not a test, so it does nothing then.
-    if !std::env::args().any(|a| a == "--bench") {
-        if !std::env::args().any(|a| a == "--list") {
-            eprintln!(
-                "import: a benchmark; run it with `cargo bench -p kol-benches --bench import`"
-            );
-        }
+    let Some(creators) = kol_benches::bench_count_arg("import", 100_000)? else {
         return Ok(());
-    }
-    // The first argument that is not a flag, if any, is the creator count.
-    let creators: usize = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with("--"))
-        .map(|a| a.parse())
-        .transpose()?
-        .unwrap_or(100_000);
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -137,22 +137,9 @@ fn row(backend: &str, mode: &str, run: &Run, truth: &Run) {
 }
 
 fn main() -> Result<(), BoxError> {
-    // `cargo bench` passes `--bench`; test runners that list or run every target pass other
-    // flags: this is a benchmark, not a test, so it does nothing then.
-    if !std::env::args().any(|a| a == "--bench") {
-        if !std::env::args().any(|a| a == "--list") {
-            eprintln!(
-                "search: a benchmark; run it with `cargo bench -p kol-benches --bench search`"
-            );
-        }
+    let Some(creators) = kol_benches::bench_count_arg("search", 50_000)? else {
         return Ok(());
-    }
-    let creators: usize = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with("--"))
-        .map(|a| a.parse())
-        .transpose()?
-        .unwrap_or(50_000);
+    };
     let hnsw = !std::env::args().any(|a| a == "--no-hnsw");
     let spec = CatalogueSpec {
         creators,
