@@ -33,13 +33,16 @@ async fn refused(t: &TestDatabase, table: &str, sql: &str, constraint: &str) {
     );
 }
 
+/// An insert into `kols` of `platform, username` plus the columns `cols` (each with a leading
+/// comma), with the values `vals`.
+fn ins(cols: &str, vals: &str) -> String {
+    format!("INSERT INTO kols (platform, username{cols}) VALUES ({vals})")
+}
+
 #[tokio::test]
 async fn kols_rules() {
     let t = test_db().await;
     let k = t.db().create_kol(&kol(1)).await.unwrap();
-    let ins = |cols: &str, vals: &str| {
-        format!("INSERT INTO kols (platform, username{cols}) VALUES ({vals})")
-    };
     let cases = [
         (ins("", "'myspace', 'a'"), "kols_platform_known"),
         (ins("", "'tiktok', ''"), "kols_username_normalized"),
@@ -410,20 +413,61 @@ fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// What the SQL function `function` says of every input, in input order.
-async fn sql_verdicts(t: &TestDatabase, function: &str, inputs: &[String]) -> Vec<(String, bool)> {
-    let list: Vec<String> = inputs.iter().map(|s| literal(s)).collect();
-    let sql = format!(
-        "SELECT v AS input, {function}(v) AS valid \
-         FROM unnest(ARRAY[{}]::text[]) WITH ORDINALITY AS u(v, n) ORDER BY n",
-        list.join(",")
-    );
-    kol_db::testing::query_sql::<Verdict>(t.db(), &sql)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|v| (v.input, v.valid))
-        .collect()
+/// What the SQL boolean expression `verdict` (of the text `v`) says of every input, in input
+/// order, 10,000 inputs per query.
+async fn sql_verdicts(t: &TestDatabase, verdict: &str, inputs: &[String]) -> Vec<(String, bool)> {
+    let mut out = Vec::with_capacity(inputs.len());
+    for chunk in inputs.chunks(10_000) {
+        let list: Vec<String> = chunk.iter().map(|s| literal(s)).collect();
+        let sql = format!(
+            "SELECT v AS input, {verdict} AS valid \
+             FROM unnest(ARRAY[{}]::text[]) WITH ORDINALITY AS u(v, n) ORDER BY n",
+            list.join(",")
+        );
+        let rows = kol_db::testing::query_sql::<Verdict>(t.db(), &sql)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), chunk.len());
+        out.extend(rows.into_iter().map(|v| (v.input, v.valid)));
+    }
+    out
+}
+
+/// Asserts that the SQL function `function` accepts every one of `values` (when `accepted`) or
+/// refuses every one.
+async fn assert_sql(t: &TestDatabase, function: &str, values: &[String], accepted: bool) {
+    for (value, valid) in sql_verdicts(t, &format!("{function}(v)"), values).await {
+        assert_eq!(valid, accepted, "SQL {function} on {value:?}");
+    }
+}
+
+/// One value rule on hand-picked values: kol-core stores every `good` value as written and no
+/// `bad` one (`stores` gives what kol-core would store), and the SQL function `function` accepts
+/// the good ones and refuses the bad ones.
+async fn check_rule(
+    t: &TestDatabase,
+    function: &str,
+    stores: impl Fn(&str) -> Option<String>,
+    good: &[&str],
+    bad: &[&str],
+) {
+    for value in good {
+        assert_eq!(
+            stores(value).as_deref(),
+            Some(*value),
+            "kol-core keeps {value:?}"
+        );
+    }
+    for value in bad {
+        assert_ne!(
+            stores(value).as_deref(),
+            Some(*value),
+            "kol-core would not store {value:?}"
+        );
+    }
+    let owned = |values: &[&str]| values.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>();
+    assert_sql(t, function, &owned(good), true).await;
+    assert_sql(t, function, &owned(bad), false).await;
 }
 
 /// The SQL rules of migration 6 and kol-core's Rust rules give the same verdict: exactly for
@@ -458,27 +502,12 @@ async fn sql_rules_agree_with_kol_core() {
         .map(str::to_owned),
     );
     for p in Platform::ALL {
-        let pairs: Vec<String> = names.iter().map(|n| format!("{p}:{n}")).collect();
-        let sql = format!(
-            "SELECT v AS input, kol_username_valid(split_part(v, ':', 1), \
-             substr(v, strpos(v, ':') + 1)) AS valid \
-             FROM unnest(ARRAY[{}]::text[]) WITH ORDINALITY AS u(v, n) ORDER BY n",
-            pairs
-                .iter()
-                .map(|s| literal(s))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
-        let verdicts = kol_db::testing::query_sql::<Verdict>(t.db(), &sql)
-            .await
-            .unwrap();
-        assert_eq!(verdicts.len(), names.len());
-        for (name, v) in names.iter().zip(verdicts) {
-            let rust = Handle::new(p, name).is_ok_and(|h| h.username().as_str() == name);
+        let verdict = format!("kol_username_valid('{p}', v)");
+        for (name, valid) in sql_verdicts(&t, &verdict, &names).await {
+            let rust = Handle::new(p, &name).is_ok_and(|h| h.username().as_str() == name);
             assert_eq!(
-                v.valid, rust,
-                "{p} username {name:?}: SQL {} Rust {rust}",
-                v.valid
+                valid, rust,
+                "{p} username {name:?}: SQL {valid} Rust {rust}"
             );
         }
     }
@@ -491,116 +520,77 @@ async fn sql_rules_agree_with_kol_core() {
         }
     }
     codes.extend(["th", "Th", "T", "THA", "", " TH", "T1"].map(str::to_owned));
-    let verdicts = sql_verdicts(&t, "kol_country_valid", &codes).await;
     let mut assigned = 0;
-    for (code, valid) in verdicts {
+    for (code, valid) in sql_verdicts(&t, "kol_country_valid(v)", &codes).await {
         let rust = CountryCode::new(&code).is_ok_and(|c| c.as_str() == code);
         assert_eq!(valid, rust, "country {code:?}");
         assigned += usize::from(valid);
     }
     assert_eq!(assigned, 249);
 
-    // Categories.
-    let good: Vec<String> = [
-        "beauty",
-        "skin care",
-        "ความงาม",
-        "สุขภาพและความงาม",
-        "k-pop",
-        "café",
-        "a\u{200b}b",
-        &"x".repeat(64),
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    let bad: Vec<String> = [
-        "",
-        "Beauty",
-        " beauty",
-        "beauty ",
-        "skin  care",
-        "skin\tcare",
-        "a,b",
-        "a{",
-        "a}",
-        "a\"b",
-        "a\\b",
-        "\u{7}",
-        "a\nb",
-        &"x".repeat(65),
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    for tag in &good {
-        assert_eq!(
-            Category::new(tag)
-                .map(|c| c.as_str().to_owned())
-                .ok()
-                .as_ref(),
-            Some(tag),
-            "kol-core keeps {tag:?}"
-        );
-    }
-    for tag in &bad {
-        assert!(
-            Category::new(tag).is_err() || Category::new(tag).unwrap().as_str() != tag,
-            "kol-core would not store {tag:?}"
-        );
-    }
-    for (tag, valid) in sql_verdicts(&t, "kol_category_valid", &good).await {
-        assert!(
-            valid,
-            "SQL refuses the category {tag:?} that kol-core stores"
-        );
-    }
-    for (tag, valid) in sql_verdicts(&t, "kol_category_valid", &bad).await {
-        assert!(!valid, "SQL accepts the category {tag:?}");
-    }
+    let category = |s: &str| Category::new(s).ok().map(|c| c.as_str().to_owned());
+    let (longest, too_long) = ("x".repeat(64), "x".repeat(65));
+    check_rule(
+        &t,
+        "kol_category_valid",
+        category,
+        &[
+            "beauty",
+            "skin care",
+            "ความงาม",
+            "สุขภาพและความงาม",
+            "k-pop",
+            "café",
+            "a\u{200b}b",
+            &longest,
+        ],
+        &[
+            "",
+            "Beauty",
+            " beauty",
+            "beauty ",
+            "skin  care",
+            "skin\tcare",
+            "a,b",
+            "a{",
+            "a}",
+            "a\"b",
+            "a\\b",
+            "\u{7}",
+            "a\nb",
+            &too_long,
+        ],
+    )
+    .await;
 
-    // Links.
-    let good: Vec<String> = [
-        "https://www.tiktok.com/@porji?lang=th",
-        "http://example.com",
-        "https://例子.com/ภาพ",
-        "https://[::1]:8080/a#b",
-        "https://user:pw@example.com/",
-        "https://example.com?q",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    let bad: Vec<String> = [
-        "",
-        "HTTPS://example.com",
-        "https:example.com",
-        "https:///example.com",
-        "https://",
-        "https://?q",
-        "ftp://example.com",
-        "https://exa mple.com",
-        "https://example.com/\u{7}",
-        &format!("https://example.com/{}", "a".repeat(2048)),
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    for link in &good {
-        assert_eq!(
-            Link::new(link).map(|l| l.as_str().to_owned()).ok().as_ref(),
-            Some(link),
-            "kol-core keeps {link:?}"
-        );
-    }
-    for link in &bad {
-        assert!(
-            Link::new(link).map_or(true, |l| l.as_str() != link),
-            "kol-core would not store {link:?}"
-        );
-    }
-    for (link, valid) in sql_verdicts(&t, "kol_link_valid", &good).await {
-        assert!(valid, "SQL refuses the link {link:?} that kol-core stores");
-    }
-    for (link, valid) in sql_verdicts(&t, "kol_link_valid", &bad).await {
-        assert!(!valid, "SQL accepts the link {link:?}");
-    }
+    let link = |s: &str| Link::new(s).ok().map(|l| l.as_str().to_owned());
+    let too_long = format!("https://example.com/{}", "a".repeat(2048));
+    check_rule(
+        &t,
+        "kol_link_valid",
+        link,
+        &[
+            "https://www.tiktok.com/@porji?lang=th",
+            "http://example.com",
+            "https://例子.com/ภาพ",
+            "https://[::1]:8080/a#b",
+            "https://user:pw@example.com/",
+            "https://example.com?q",
+        ],
+        &[
+            "",
+            "HTTPS://example.com",
+            "https:example.com",
+            "https:///example.com",
+            "https://",
+            "https://?q",
+            "ftp://example.com",
+            "https://exa mple.com",
+            "https://example.com/\u{7}",
+            &too_long,
+        ],
+    )
+    .await;
 }
 
 /// Character by character over the Basic Multilingual Plane (and some emoji): whatever category
@@ -633,19 +623,8 @@ async fn sql_rules_accept_everything_kol_core_stores() {
         tags.len(),
         links.len()
     );
-    for chunk in tags.chunks(10_000) {
-        for (tag, valid) in sql_verdicts(&t, "kol_category_valid", chunk).await {
-            assert!(
-                valid,
-                "SQL refuses the category {tag:?} that kol-core stores"
-            );
-        }
-    }
-    for chunk in links.chunks(10_000) {
-        for (link, valid) in sql_verdicts(&t, "kol_link_valid", chunk).await {
-            assert!(valid, "SQL refuses the link {link:?} that kol-core stores");
-        }
-    }
+    assert_sql(&t, "kol_category_valid", &tags, true).await;
+    assert_sql(&t, "kol_link_valid", &links, true).await;
 }
 
 /// The constraints of migration 6 fire on writes that bypass kol-core, with their names, and
@@ -655,9 +634,6 @@ async fn core_rules_are_enforced_on_writes() {
     use kol_core::Embedding;
     let t = test_db().await;
     let k = t.db().create_kol(&kol(1)).await.unwrap();
-    let ins = |cols: &str, vals: &str| {
-        format!("INSERT INTO kols (platform, username{cols}) VALUES ({vals})")
-    };
     let cases = [
         (
             ins("", "'x', 'way_too_long_for_x'"),
