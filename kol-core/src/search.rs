@@ -112,9 +112,18 @@ impl SearchRequest {
     /// # Errors
     /// [`CoreError::OutOfRange`] naming `k`, `probes` or `ef_search`.
     pub fn validate(&self) -> Result<()> {
-        let k = i128::try_from(self.k).unwrap_or(i128::MAX);
-        in_range("k", k, 1, Self::MAX_K as i128)?;
+        Self::validate_k(self.k)?;
         self.mode.validate()
+    }
+
+    /// Checks a result count on its own: `k` in `1..=`[`Self::MAX_K`] (for backends whose
+    /// lower-level searches take `k` and a [`SearchMode`] separately).
+    ///
+    /// # Errors
+    /// [`CoreError::OutOfRange`] naming `k`.
+    pub fn validate_k(k: usize) -> Result<()> {
+        let k = i128::try_from(k).unwrap_or(i128::MAX);
+        in_range("k", k, 1, Self::MAX_K as i128)
     }
 }
 

@@ -245,7 +245,8 @@ impl Database {
                     messages: vec![message],
                 })
             })
-            .await;
+            .await
+            .map_err(DbError::missing_kol("conversations_kol_id_fkey", kol_id));
         match opened {
             Err(DbError::UniqueViolation {
                 constraint,
@@ -269,11 +270,6 @@ impl Database {
                         message,
                     },
                 })
-            }
-            Err(DbError::RuleViolation { constraint, .. })
-                if constraint == "conversations_kol_id_fkey" =>
-            {
-                Err(DbError::not_found("kol", kol_id))
             }
             other => other,
         }

@@ -71,7 +71,7 @@ impl Database {
         k: usize,
         mode: SearchMode,
     ) -> Result<Vec<MediaHit>> {
-        check_k(k)?;
+        SearchRequest::validate_k(k).map_err(search_argument)?;
         mode.validate().map_err(search_argument)?;
         let limit = i64::try_from(k).map_err(|_| DbError::argument("k", "too large"))?;
         let vector = pgvector::Vector::from(query.as_slice().to_vec());
@@ -212,16 +212,6 @@ pub(crate) async fn restore_vector_index(
     Ok(())
 }
 
-pub(crate) fn check_k(k: usize) -> Result<()> {
-    if k == 0 || k > MAX_K {
-        return Err(DbError::argument(
-            "k",
-            format!("must be 1..={MAX_K}, got {k}"),
-        ));
-    }
-    Ok(())
-}
-
 /// kol-core's verdict on search settings as kol-db's error: an out-of-range field is an
 /// [`DbError::InvalidArgument`] named after it.
 pub(crate) fn search_argument(error: CoreError) -> DbError {
@@ -311,8 +301,16 @@ mod tests {
 
     #[test]
     fn k_is_checked() {
-        assert!(check_k(0).is_err());
-        assert!(check_k(MAX_K + 1).is_err());
+        let check_k = |k| SearchRequest::validate_k(k).map_err(search_argument);
+        for bad in [0, MAX_K + 1] {
+            assert!(
+                matches!(
+                    check_k(bad),
+                    Err(DbError::InvalidArgument { name: "k", .. })
+                ),
+                "{bad}"
+            );
+        }
         assert!(check_k(10).is_ok());
     }
 }
