@@ -96,35 +96,38 @@ impl Run {
     }
 }
 
-async fn run_db(db: &Database, requests: &[SearchRequest]) -> Result<Run, BoxError> {
-    // Warm-up: the first queries after an index build read it from disk.
+/// Runs every request through `search` (after 20 warm-up searches: the first queries after an
+/// index build read it from disk) and times each one.
+async fn run<E>(
+    requests: &[SearchRequest],
+    mut search: impl AsyncFnMut(&SearchRequest) -> Result<Vec<KolMatch>, E>,
+) -> Result<Run, BoxError>
+where
+    E: std::error::Error + 'static,
+{
     for r in requests.iter().take(20) {
-        db.search_kols(r).await?;
+        search(r).await?;
     }
     let mut latencies = Vec::with_capacity(requests.len());
     let mut answers = Vec::with_capacity(requests.len());
     for r in requests {
         let started = Instant::now();
-        let answer = db.search_kols(r).await?;
+        let answer = search(r).await?;
         latencies.push(started.elapsed());
         answers.push(answer);
     }
     Ok(Run { latencies, answers })
 }
 
-fn run_memory(catalogue: &MemoryCatalogue, requests: &[SearchRequest]) -> Result<Run, BoxError> {
-    for r in requests.iter().take(20) {
-        catalogue.search(r)?;
-    }
-    let mut latencies = Vec::with_capacity(requests.len());
-    let mut answers = Vec::with_capacity(requests.len());
-    for r in requests {
-        let started = Instant::now();
-        let answer = catalogue.search(r)?;
-        latencies.push(started.elapsed());
-        answers.push(answer);
-    }
-    Ok(Run { latencies, answers })
+async fn run_db(db: &Database, requests: &[SearchRequest]) -> Result<Run, BoxError> {
+    run(requests, async |r| db.search_kols(r).await).await
+}
+
+async fn run_memory(
+    catalogue: &MemoryCatalogue,
+    requests: &[SearchRequest],
+) -> Result<Run, BoxError> {
+    run(requests, async |r| catalogue.search(r)).await
 }
 
 fn row(backend: &str, mode: &str, run: &Run, truth: &Run) {
@@ -187,14 +190,15 @@ fn main() -> Result<(), BoxError> {
             );
         }
 
-        let mem_exact = run_memory(&memory, &requests)?;
+        let mem_exact = run_memory(&memory, &requests).await?;
         row("memory", "exact", &mem_exact, &mem_exact);
         memory.build_ivf(100, 7)?;
         for probes in [1, 3, 5, 10, 20] {
             let run = run_memory(
                 &memory,
                 &with_mode(&requests, SearchMode::approximate(probes)),
-            )?;
+            )
+            .await?;
             row(
                 "memory",
                 &format!("IVF (100 lists), probes = {probes}"),
