@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test helpers: a panic is a failed test.
 
-mod common;
-
-use common::{Best, by_spend, check_valid, optimum, options, spend_pairs};
+use crate::common::{Best, by_spend, check_valid, optimum, options, spend_pairs};
 use kol_optimizer::instances::{KnapsackFamily, MckpFamily, knapsack, mckp, thai_market};
 use kol_optimizer::{
     EffectiveReach, ExactOptions, Mode, Objective, OnWorkLimit, OptimizerError, PlanRequest,

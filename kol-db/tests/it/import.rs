@@ -2,9 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{full_entry, rng, test_db};
+use crate::common::{full_entry, rng, test_db};
 use kol_db::{CatalogueEntry, DbError, ImportOptions, ImportPhase, KolQuery, Page};
 
 fn catalogue(n: usize, seed: u64) -> Vec<CatalogueEntry> {

@@ -3,12 +3,10 @@
 // Test helpers outside `#[test]` functions may unwrap too: a failure is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::HashMap;
 
+use crate::common::ScratchModel;
 use candle_core::{Device, Tensor};
-use common::ScratchModel;
 use kol_embed::{ClipEmbedder, EmbedError, Image};
 
 fn load_error(scratch: &ScratchModel) -> EmbedError {
@@ -146,10 +144,10 @@ fn half_precision_weights_load() {
         }
     });
     let clip = ClipEmbedder::from_dir(&scratch.dir).unwrap();
-    let r = common::reference();
+    let r = crate::common::reference();
     let e = kol_embed::Embedder::embed_text(&clip, &r.texts[0].text).unwrap();
     // Rounding every weight to f16 moves the result, but not far.
-    let diff = common::max_abs_diff(e.as_slice(), &r.texts[0].embedding);
+    let diff = crate::common::max_abs_diff(e.as_slice(), &r.texts[0].embedding);
     assert!(diff < 1e-2, "{diff}");
 }
 

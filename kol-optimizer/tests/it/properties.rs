@@ -2,9 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test helpers: a panic is a failed test.
 
-mod common;
-
-use common::{Best, brute, by_spend, check_valid, optimum, options, spend_pairs};
+use crate::common::{Best, brute, by_spend, check_valid, optimum, options, spend_pairs};
 use kol_core::{AudienceShare, DeliverableItem, KolId, PriceThb, Reach};
 use kol_optimizer::instances::SplitMix64;
 use kol_optimizer::{

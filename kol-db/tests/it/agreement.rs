@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{kol, random_embedding, rng, test_db};
+use crate::common::{kol, random_embedding, rng, test_db};
 use kol_core::{Embedding, KolId, MediaKind, MediaLocation, NewKolMedia, PlainText, SearchMode};
 use kol_db::{CatalogueEntry, ImportOptions};
 use kol_vector::{AnyKol, EmbeddingMatrix, Metric, Query};

@@ -4,9 +4,7 @@
 // Test helpers outside `#[test]` functions may unwrap too: a failure is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{ScratchModel, max_abs_diff, reference, reference_dir, tiny_clip};
+use crate::common::{ScratchModel, max_abs_diff, reference, reference_dir, tiny_clip};
 use kol_embed::{ClipEmbedder, Embedder, Image, preprocess};
 
 #[test]
@@ -132,9 +130,11 @@ fn bicubic_resizes_equal_pillow_byte_for_byte() {
 #[test]
 fn batches_larger_than_max_batch_are_split_without_changing_results() {
     let r = reference();
-    let small =
-        ClipEmbedder::from_dir_with(common::model_dir(), kol_embed::ClipOptions { max_batch: 2 })
-            .unwrap();
+    let small = ClipEmbedder::from_dir_with(
+        crate::common::model_dir(),
+        kol_embed::ClipOptions { max_batch: 2 },
+    )
+    .unwrap();
     let texts: Vec<&str> = r.texts.iter().map(|t| t.text.as_str()).collect();
     let embeddings = small.embed_texts(&texts).unwrap();
     assert_eq!(embeddings.len(), texts.len());
@@ -164,7 +164,7 @@ fn the_new_eos_pooling_rule_pools_the_same_token() {
 }
 
 mod properties {
-    use super::common::tiny_clip;
+    use crate::common::tiny_clip;
     use kol_embed::Embedder;
     use proptest::prelude::*;
 

@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{kol, test_db};
+use crate::common::{kol, test_db};
 use kol_db::DbError;
 use kol_db::testing::TestDatabase;
 

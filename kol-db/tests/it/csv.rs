@@ -2,9 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::test_db;
+use crate::common::test_db;
 use kol_core::{Handle, Platform};
 use kol_db::{DbError, SkippedRow};
 

@@ -2,9 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{random_embedding, rng, test_db};
+use crate::common::{random_embedding, rng, test_db};
 use kol_core::SearchMode;
 use kol_core::{Embedding, MediaKind, MediaLocation, NewKolMedia, PlainText};
 use kol_db::{CatalogueEntry, DbError, ImportOptions, VectorIndex};
@@ -17,7 +15,7 @@ async fn nearest_media_equals_an_exact_scan() {
     let mut all: Vec<(i64, Embedding)> = Vec::new();
     let entries: Vec<CatalogueEntry> = (0..300)
         .map(|i| {
-            let mut e = common::full_entry(i, &mut rng);
+            let mut e = crate::common::full_entry(i, &mut rng);
             e.rate_cards.clear();
             e
         })
@@ -69,7 +67,7 @@ async fn nearest_media_equals_an_exact_scan() {
 async fn media_without_embeddings_are_skipped_and_arguments_checked() {
     let t = test_db().await;
     let db = t.db();
-    let k = db.create_kol(&common::kol(1)).await.unwrap();
+    let k = db.create_kol(&crate::common::kol(1)).await.unwrap();
     let media = NewKolMedia {
         kind: MediaKind::Thumb,
         location: MediaLocation::path(PlainText::new("/x.jpg").unwrap()),

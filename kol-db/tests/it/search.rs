@@ -4,11 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::{random_embedding, rng, test_db};
+use crate::common::{random_embedding, rng, test_db};
 use kol_core::{
     AudienceShare, Categories, Channel, ConversationStatus, CountryCode, FollowerTier, Followers,
     KolFacts, KolFilter, KolId, KolMatch, MessageBody, NewKol, OutreachFilter, Platform, PriceThb,
@@ -164,7 +162,9 @@ async fn search_agrees_with_a_brute_force_under_every_filter() {
     let t = test_db().await;
     let db = t.db();
     let mut rng = rng(99);
-    let mut entries: Vec<_> = (0..400).map(|i| common::full_entry(i, &mut rng)).collect();
+    let mut entries: Vec<_> = (0..400)
+        .map(|i| crate::common::full_entry(i, &mut rng))
+        .collect();
     // Unknown values (NULL in SQL, `None` in kol-core): every filter on them must treat them
     // the same way in both.
     for (i, e) in entries.iter_mut().enumerate() {
@@ -208,7 +208,7 @@ async fn search_agrees_with_a_brute_force_under_every_filter() {
 
     for filter in filters() {
         for (k, seed) in [(10usize, 1u64), (25, 2)] {
-            let query = random_embedding(&mut common::rng(seed));
+            let query = random_embedding(&mut crate::common::rng(seed));
             let request = SearchRequest {
                 query,
                 k,

@@ -2,9 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{kol, test_db};
+use crate::common::{kol, test_db};
 use kol_core::{
     AudienceShare, Categories, CountryCode, DeliverableItem, FollowerTier, Followers, Handle,
     KolFilter, KolId, NewRateCard, PlainText, Platform, PriceThb,
@@ -230,8 +228,8 @@ async fn max_item_price_filter_uses_rate_cards() {
 async fn deleting_a_creator_cascades_to_media_and_rate_cards() {
     let t = test_db().await;
     let db = t.db();
-    let mut rng = common::rng(1);
-    let entry = common::full_entry(1, &mut rng);
+    let mut rng = crate::common::rng(1);
+    let entry = crate::common::full_entry(1, &mut rng);
     let k = db.create_kol(&entry.kol).await.unwrap();
     for m in &entry.media {
         db.add_media(k.id, m).await.unwrap();
@@ -273,8 +271,8 @@ async fn deleting_a_creator_with_conversations_is_refused() {
 async fn media_and_rate_cards_round_trip() {
     let t = test_db().await;
     let db = t.db();
-    let mut rng = common::rng(2);
-    let entry = common::full_entry(3, &mut rng);
+    let mut rng = crate::common::rng(2);
+    let entry = crate::common::full_entry(3, &mut rng);
     let k = db.create_kol(&entry.kol).await.unwrap();
     let mut stored = Vec::new();
     for m in &entry.media {
@@ -287,7 +285,7 @@ async fn media_and_rate_cards_round_trip() {
         entry.media.iter().collect::<Vec<_>>()
     );
 
-    let e = common::random_embedding(&mut rng);
+    let e = crate::common::random_embedding(&mut rng);
     db.set_embedding(read[1].id, &e).await.unwrap();
     assert_eq!(
         db.media_of(k.id).await.unwrap()[1].media.embedding.as_ref(),

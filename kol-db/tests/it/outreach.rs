@@ -3,12 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{kol, test_db};
+use crate::common::{kol, test_db};
 use kol_core::{
     Channel, ConversationStatus, CoreError, Direction, MessageBody, NewMessage, PriceThb, Terms,
     Transition,
@@ -249,7 +247,7 @@ async fn fifty_concurrent_opens_give_exactly_one_conversation() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twenty_writers_store_ten_thousand_messages_exactly_once() {
+async fn twenty_writers_store_every_message_exactly_once() {
     let t = test_db().await;
     let db = Database::connect_with(DbConfig::new(t.url()).max_connections(20))
         .await
@@ -261,12 +259,13 @@ async fn twenty_writers_store_ten_thousand_messages_exactly_once() {
         .unwrap()
         .conversation
         .id();
-    let started = std::time::Instant::now();
+    // 20 writers x 25 messages; the 10,000-message run with its throughput figure is
+    // `cargo bench -p kol-benches --bench outreach`.
     let tasks: Vec<_> = (0..20)
         .map(|w| {
             let db = db.clone();
             tokio::spawn(async move {
-                for i in 0..500 {
+                for i in 0..25 {
                     let dir = if i % 2 == 0 {
                         Direction::Out
                     } else {
@@ -284,17 +283,12 @@ async fn twenty_writers_store_ten_thousand_messages_exactly_once() {
     for task in tasks {
         task.await.unwrap();
     }
-    let elapsed = started.elapsed();
     let thread = db.thread(id).await.unwrap();
-    assert_eq!(thread.messages.len(), 10_001);
+    assert_eq!(thread.messages.len(), 501);
     let distinct: HashSet<&str> = thread.messages.iter().map(|m| m.body.as_str()).collect();
-    assert_eq!(distinct.len(), 10_001, "no message stored twice");
+    assert_eq!(distinct.len(), 501, "no message stored twice");
     let newest = thread.messages.iter().map(|m| m.created_at).max().unwrap();
     assert_eq!(thread.conversation.last_message_at(), Some(newest));
-    eprintln!(
-        "10,000 messages from 20 writers in {elapsed:?} ({:.0} messages/s)",
-        10_000.0 / elapsed.as_secs_f64()
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,4 @@
+//! Integration tests of examples, one binary (each module a former test file).
+
+mod backends;
+mod optimize;
