@@ -127,6 +127,23 @@ pub enum CoreError {
         /// The JSON type found instead.
         found: &'static str,
     },
+    /// The `extra` JSON nests deeper than [`crate::Extra::MAX_DEPTH`] levels or holds a number
+    /// beyond [`crate::Extra::MAX_ABS_NUMBER`]: values every JSON reader (serde_json included)
+    /// can read back.
+    #[error("extra: {reason}")]
+    InvalidExtra {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A point in time outside the years 1 to 9999 (UTC), or one that cannot be read at all
+    /// (PostgreSQL's `infinity`).
+    #[error("{field} must be a time in the years 1 to 9999 (UTC), got {value}")]
+    InvalidTimestamp {
+        /// The field.
+        field: &'static str,
+        /// The value as read.
+        value: String,
+    },
     /// A conversation cannot move from one status to another.
     #[error("a conversation cannot go from {from} to {to}")]
     InvalidTransition {

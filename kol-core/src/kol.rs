@@ -100,8 +100,9 @@ impl From<Link> for String {
 
 /// Free-form extra data of a creator: a JSON object (`kols.extra`, `JSONB`).
 ///
-/// Invariant: an object, and no key or string anywhere in it holds a NUL character (PostgreSQL's
-/// `JSONB` cannot store one). Serializes as the object itself.
+/// Invariant: an object, no key or string anywhere in it holds a NUL character (PostgreSQL's
+/// `JSONB` cannot store one), at most [`Extra::MAX_DEPTH`] levels deep, and no number beyond
+/// [`Extra::MAX_ABS_NUMBER`] (so that it always reads back). Serializes as the object itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "serde_json::Value", into = "serde_json::Value")]
 pub struct Extra(serde_json::Map<String, serde_json::Value>);
@@ -112,11 +113,23 @@ impl Extra {
         Self::default()
     }
 
-    /// Checks that `value` is a JSON object storable in `JSONB`.
+    /// Deepest accepted nesting of arrays and objects, the object itself included (`{}` is one
+    /// level, `{"a": [1]}` two). serde_json refuses to read past 128 levels; the database
+    /// applies the same limit (`kol_extra_valid`), so whatever is stored reads back.
+    pub const MAX_DEPTH: usize = 64;
+
+    /// Largest accepted magnitude of a number. PostgreSQL's `JSONB` stores any decimal
+    /// (`1e400` included) but serde_json reads only what fits an `f64`; the database applies the
+    /// same bound.
+    pub const MAX_ABS_NUMBER: f64 = 1e308;
+
+    /// Checks that `value` is a JSON object storable in `JSONB` and readable back.
     ///
     /// # Errors
     /// [`CoreError::ExtraNotAnObject`] for any other JSON type; [`CoreError::InvalidText`]
-    /// (field `extra`) for a NUL character in a key or a string.
+    /// (field `extra`) for a NUL character in a key or a string; [`CoreError::InvalidExtra`]
+    /// for nesting deeper than [`Extra::MAX_DEPTH`] or a number beyond
+    /// [`Extra::MAX_ABS_NUMBER`].
     pub fn from_json(value: serde_json::Value) -> Result<Self> {
         use serde_json::Value;
         let map = match value {
@@ -129,7 +142,7 @@ impl Extra {
         };
         for (k, v) in &map {
             check_json_text(k)?;
-            check_json_value(v)?;
+            check_json_value(v, Self::MAX_DEPTH - 1)?;
         }
         Ok(Self(map))
     }
@@ -137,12 +150,13 @@ impl Extra {
     /// Sets `key` to `value`.
     ///
     /// # Errors
-    /// [`CoreError::InvalidText`] for a NUL character in the key or in a string of the value
-    /// (nothing is changed then).
+    /// [`CoreError::InvalidText`] for a NUL character in the key or in a string of the value,
+    /// [`CoreError::InvalidExtra`] for a value nested too deep or holding a number out of range
+    /// (see [`Extra::from_json`]); nothing is changed then.
     pub fn insert(&mut self, key: impl Into<String>, value: serde_json::Value) -> Result<()> {
         let key = key.into();
         check_json_text(&key)?;
-        check_json_value(&value)?;
+        check_json_value(&value, Self::MAX_DEPTH - 1)?;
         self.0.insert(key, value);
         Ok(())
     }
@@ -173,15 +187,31 @@ fn check_json_text(s: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_json_value(v: &serde_json::Value) -> Result<()> {
+/// Checks a value nested inside `extra`, where `levels_left` more levels of arrays and objects
+/// are allowed.
+fn check_json_value(v: &serde_json::Value, levels_left: usize) -> Result<()> {
     use serde_json::Value;
+    let too_deep = || CoreError::InvalidExtra {
+        reason: format!("it nests deeper than {} levels", Extra::MAX_DEPTH),
+    };
     match v {
         Value::String(s) => check_json_text(s),
-        Value::Array(items) => items.iter().try_for_each(check_json_value),
-        Value::Object(map) => map
-            .iter()
-            .try_for_each(|(k, v)| check_json_text(k).and_then(|()| check_json_value(v))),
-        Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
+        Value::Array(items) => {
+            let inner = levels_left.checked_sub(1).ok_or_else(too_deep)?;
+            items.iter().try_for_each(|v| check_json_value(v, inner))
+        }
+        Value::Object(map) => {
+            let inner = levels_left.checked_sub(1).ok_or_else(too_deep)?;
+            map.iter()
+                .try_for_each(|(k, v)| check_json_text(k).and_then(|()| check_json_value(v, inner)))
+        }
+        Value::Number(n) => match n.as_f64() {
+            Some(x) if x.abs() <= Extra::MAX_ABS_NUMBER => Ok(()),
+            _ => Err(CoreError::InvalidExtra {
+                reason: format!("the number {n} is beyond +/-{:e}", Extra::MAX_ABS_NUMBER),
+            }),
+        },
+        Value::Null | Value::Bool(_) => Ok(()),
     }
 }
 
@@ -358,5 +388,52 @@ mod tests {
         assert!(e.is_empty(), "a refused insert changes nothing");
         e.insert("line", serde_json::json!("porji")).unwrap();
         assert_eq!(e.get("line"), Some(&serde_json::json!("porji")));
+    }
+}
+
+#[cfg(test)]
+mod extra_limits {
+    use super::*;
+    use serde_json::json;
+
+    /// `{"a": {"a": ... 1}}` with `levels` objects in all.
+    fn nested(levels: usize) -> serde_json::Value {
+        (1..levels).fold(json!({ "a": 1 }), |inner, _| json!({ "a": inner }))
+    }
+
+    #[test]
+    fn nesting_is_bounded_at_max_depth() {
+        assert!(Extra::from_json(nested(Extra::MAX_DEPTH)).is_ok());
+        assert!(matches!(
+            Extra::from_json(nested(Extra::MAX_DEPTH + 1)),
+            Err(CoreError::InvalidExtra { .. })
+        ));
+        let mut deep_array = json!(1);
+        for _ in 0..Extra::MAX_DEPTH {
+            deep_array = json!([deep_array]);
+        }
+        let mut extra = Extra::new();
+        assert!(matches!(
+            extra.insert("a", deep_array),
+            Err(CoreError::InvalidExtra { .. })
+        ));
+        assert!(extra.is_empty(), "nothing inserted");
+    }
+
+    #[test]
+    fn numbers_are_bounded() {
+        assert!(Extra::from_json(json!({ "n": 1e308, "m": -1e308, "i": u64::MAX })).is_ok());
+        assert!(matches!(
+            Extra::from_json(json!({ "n": [1.5e308] })),
+            Err(CoreError::InvalidExtra { .. })
+        ));
+        // serde_json refuses to read 1e400 at all: the database must never hold it.
+        assert!(serde_json::from_str::<serde_json::Value>(r#"{"n": 1e400}"#).is_err());
+    }
+
+    #[test]
+    fn deserializing_applies_the_same_limits() {
+        let text = serde_json::to_string(&nested(Extra::MAX_DEPTH + 1)).unwrap();
+        assert!(serde_json::from_str::<Extra>(&text).is_err());
     }
 }

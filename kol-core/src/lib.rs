@@ -37,6 +37,7 @@ pub mod platform;
 pub mod rate_card;
 pub mod search;
 pub mod text;
+pub mod time;
 
 pub use catalogue::CatalogueEntry;
 pub use category::{Categories, Category};
@@ -59,3 +60,4 @@ pub use rate_card::{
 };
 pub use search::{KolMatch, KolSearch, SearchMode, SearchRequest, order_matches};
 pub use text::PlainText;
+pub use time::check_timestamp;

@@ -23,6 +23,7 @@ use kol_core::{
 use crate::database::Database;
 use crate::error::{DbError, Result};
 use crate::schema::{conversations, messages};
+use crate::stored::StoredTime;
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = conversations, check_for_backend(diesel::pg::Pg))]
@@ -31,8 +32,8 @@ struct ConversationRow {
     kol_id: i64,
     channel: String,
     status: String,
-    created_at: DateTime<Utc>,
-    last_message_at: Option<DateTime<Utc>>,
+    created_at: StoredTime,
+    last_message_at: Option<StoredTime>,
     proposed_deliverables: Option<String>,
     proposed_timeline: Option<String>,
     proposed_price_integer: Option<i32>,
@@ -61,8 +62,11 @@ impl ConversationRow {
                 kol_id: KolId(self.kol_id),
                 channel: self.channel.parse()?,
                 status: self.status.parse()?,
-                created_at: self.created_at,
-                last_message_at: self.last_message_at,
+                created_at: self.created_at.get("created_at")?,
+                last_message_at: self
+                    .last_message_at
+                    .map(|t| t.get("last_message_at"))
+                    .transpose()?,
                 proposed: terms(
                     self.proposed_deliverables,
                     self.proposed_timeline,
@@ -86,7 +90,7 @@ struct MessageRow {
     conversation_id: i64,
     direction: String,
     body: String,
-    created_at: DateTime<Utc>,
+    created_at: StoredTime,
 }
 
 impl MessageRow {
@@ -98,7 +102,7 @@ impl MessageRow {
                 conversation_id: ConversationId(self.conversation_id),
                 direction: self.direction.parse()?,
                 body: MessageBody::new(self.body)?,
-                created_at: self.created_at,
+                created_at: self.created_at.get("created_at")?,
             })
         })()
         .map_err(DbError::stored("messages", id))
@@ -300,11 +304,15 @@ impl Database {
             }
             other => other?,
         };
-        let last: Option<DateTime<Utc>> = conversations::table
+        let last: Option<StoredTime> = conversations::table
             .find(conversation_id.get())
             .select(conversations::last_message_at)
             .first(conn)
             .await?;
+        let last = last
+            .map(|t| t.get("last_message_at"))
+            .transpose()
+            .map_err(DbError::stored("conversations", conversation_id.get()))?;
         Ok(Recorded {
             last_message_at: last.unwrap_or(message.created_at),
             message,

@@ -184,7 +184,7 @@ impl Database {
         .await
     }
 
-    async fn with_harness<T, F>(&self, job: F) -> Result<T>
+    pub(crate) async fn with_harness<T, F>(&self, job: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut AsyncConnectionWrapper<AsyncPgConnection>) -> diesel::migration::Result<T>
@@ -215,7 +215,15 @@ mod tests {
             .iter()
             .map(|m| m.name().to_string())
             .collect();
-        assert_eq!(migrations.len(), 6);
+        let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+            .unwrap()
+            .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
+            .count();
+        assert_eq!(
+            migrations.len(),
+            on_disk,
+            "every migration directory is embedded"
+        );
         assert!(migrations.windows(2).all(|w| w[0] < w[1]));
     }
 }

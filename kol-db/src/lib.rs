@@ -25,6 +25,7 @@ pub mod rate_cards;
 #[allow(missing_docs)]
 mod schema;
 pub mod search;
+mod stored;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod tls;

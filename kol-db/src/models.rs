@@ -1,7 +1,6 @@
 //! Diesel row structs and their conversions to and from kol-core types. Private to kol-db:
 //! callers only ever see kol-core types.
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use kol_core::{
     AudienceShare, Categories, CountryCode, DeliverableItem, Embedding, Extra, Followers, Handle,
@@ -11,6 +10,7 @@ use kol_core::{
 
 use crate::error::{DbError, Result};
 use crate::schema::{kol_media, kols, rate_cards};
+use crate::stored::{StoredJson, StoredTime};
 
 #[derive(Debug, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = kols, check_for_backend(diesel::pg::Pg))]
@@ -24,9 +24,9 @@ pub(crate) struct KolRow {
     pub(crate) country: Option<String>,
     pub(crate) contact: Option<String>,
     pub(crate) sample_links: Vec<Option<String>>,
-    pub(crate) extra: serde_json::Value,
+    pub(crate) extra: StoredJson,
     pub(crate) audience_th_pct: Option<i32>,
-    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) created_at: StoredTime,
 }
 
 impl KolRow {
@@ -53,7 +53,7 @@ impl KolRow {
                 .flatten()
                 .map(|l| Link::new(l))
                 .collect::<Result<_, _>>()?,
-            extra: Extra::from_json(self.extra)?,
+            extra: Extra::from_json(self.extra.get()?)?,
             audience_th_pct: self
                 .audience_th_pct
                 .map(|a| AudienceShare::new(a.into()))
@@ -61,7 +61,7 @@ impl KolRow {
         };
         Ok(Kol {
             id: KolId(self.id),
-            created_at: self.created_at,
+            created_at: self.created_at.get("created_at")?,
             profile,
         })
     }

@@ -12,6 +12,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use diesel::migration::MigrationSource;
+use diesel_migrations::MigrationHarness;
 
 use crate::config::DatabaseUrl;
 use crate::database::{Database, MIGRATIONS};
@@ -163,6 +164,40 @@ where
     use diesel_async::RunQueryDsl;
     let mut conn = db.conn().await?;
     Ok(diesel::sql_query(sql).load(&mut conn).await?)
+}
+
+/// Applies the pending migrations of [`MIGRATIONS`] up to and including version `last` (as in
+/// the migration's directory name, `2026-11-25-000006`, or without its dashes), oldest first;
+/// returns the versions applied. For upgrade tests: migrate to a release's schema, fill it as
+/// that release would, then run [`Database::run_migrations`] and compare.
+///
+/// # Errors
+/// [`DbError::Migration`] when a migration fails, or a connection error.
+pub async fn migrate_to(db: &Database, last: &str) -> Result<Vec<String>> {
+    use diesel::migration::Migration;
+    let last: String = last.chars().filter(|c| *c != '-').collect();
+    db.with_harness(move |harness| {
+        let applied: Vec<String> = harness
+            .applied_migrations()?
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let mut pending: Vec<_> = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)?
+            .into_iter()
+            .filter(|m| {
+                let version = m.name().version().to_string();
+                version.as_str() <= last.as_str() && !applied.contains(&version)
+            })
+            .collect();
+        pending.sort_by_key(|m| m.name().version().to_string());
+        let mut done = Vec::new();
+        for migration in pending {
+            harness.run_migration(&migration)?;
+            done.push(migration.name().version().to_string());
+        }
+        Ok(done)
+    })
+    .await
 }
 
 async fn admin_client(admin: &str) -> Result<tokio_postgres::Client> {

@@ -10,4 +10,5 @@ mod nearest;
 mod outreach;
 mod rules;
 mod search;
+mod stored;
 mod tls;

@@ -218,23 +218,25 @@ async fn conversation_and_message_rules() {
             "conversations_start_contacted",
         ),
         (
-            "UPDATE conversations SET proposed_deliverables = 'x' WHERE id = 1".to_owned(),
+            "UPDATE conversations SET status = 'negotiating', proposed_deliverables = 'x', \
+             proposed_price_integer = 1 WHERE id = 1"
+                .to_owned(),
             "conversations_proposed_terms_whole",
         ),
         (
             "UPDATE conversations SET agreed_deliverables = 'x', agreed_timeline = 'y' WHERE id = 1"
                 .to_owned(),
-            "conversations_agreed_terms_whole",
+            "conversations_agreement_by_confirmation",
         ),
         (
-            "UPDATE conversations SET proposed_deliverables = ' ', proposed_timeline = 'y', \
-             proposed_price_integer = 1 WHERE id = 1"
+            "UPDATE conversations SET status = 'negotiating', proposed_deliverables = ' ', \
+             proposed_timeline = 'y', proposed_price_integer = 1 WHERE id = 1"
                 .to_owned(),
             "conversations_terms_text",
         ),
         (
-            "UPDATE conversations SET proposed_deliverables = 'x', proposed_timeline = 'y', \
-             proposed_price_integer = -1 WHERE id = 1"
+            "UPDATE conversations SET status = 'negotiating', proposed_deliverables = 'x', \
+             proposed_timeline = 'y', proposed_price_integer = -1 WHERE id = 1"
                 .to_owned(),
             "conversations_prices_non_negative",
         ),
@@ -324,7 +326,7 @@ async fn conversation_and_message_rules() {
         &t,
         "conversations",
         "DELETE FROM conversations WHERE id = 1",
-        "messages_conversation_id_fkey",
+        "conversations_append_only",
     )
     .await;
     refused(
@@ -748,5 +750,349 @@ async fn a_serialization_failure_is_a_retryable_conflict() {
             .map(|f| f.get()),
         Some(5),
         "the winner's write stands"
+    );
+}
+
+/// Unicode's White_Space property (Rust's `char::is_whitespace`) and the Cc controls, plus
+/// characters that look like whitespace but are not (zero-width space, word joiner, BOM,
+/// Mongolian vowel separator, soft hyphen): the characters where a locale's idea of "space" and
+/// kol-core's could differ.
+fn spacey_chars() -> Vec<char> {
+    (1u32..=0x10FFFF)
+        .filter_map(char::from_u32)
+        .filter(|c| c.is_whitespace() || c.is_control())
+        .chain(['\u{200B}', '\u{2060}', '\u{FEFF}', '\u{180E}', '\u{AD}'])
+        .collect()
+}
+
+/// Over every code point: the database's whitespace (`kol_trim`) is exactly Rust's.
+#[tokio::test]
+async fn sql_whitespace_is_rust_whitespace_for_every_code_point() {
+    let t = test_db().await;
+    let chars: Vec<char> = (1u32..=0x10FFFF).filter_map(char::from_u32).collect();
+    let inputs: Vec<String> = chars.iter().map(|c| c.to_string()).collect();
+    let verdicts = sql_verdicts(&t, "kol_trim(v) = ''", &inputs).await;
+    let disagree: Vec<String> = chars
+        .iter()
+        .zip(&verdicts)
+        .filter(|(c, (_, sql))| c.is_whitespace() != *sql)
+        .map(|(c, _)| format!("U+{:04X}", u32::from(*c)))
+        .collect();
+    assert!(disagree.is_empty(), "SQL and Rust disagree on {disagree:?}");
+    assert_eq!(
+        verdicts.iter().filter(|(_, sql)| *sql).count(),
+        25,
+        "Unicode has 25 White_Space code points"
+    );
+}
+
+/// Every text rule gives the same verdict in SQL and in kol-core, exactly, on each whitespace,
+/// control and lookalike character alone, leading, trailing and inside a word: the database
+/// accepts a value if and only if kol-core would store it as written.
+#[tokio::test]
+async fn text_rules_agree_exactly_on_whitespace_and_controls() {
+    use kol_core::{Category, Link, MessageBody, PlainText, PriceThb, Terms};
+    let t = test_db().await;
+    let mut values = Vec::new();
+    for c in spacey_chars() {
+        values.extend([
+            c.to_string(),
+            format!("a{c}"),
+            format!("{c}a"),
+            format!("a{c}b"),
+        ]);
+    }
+    values.extend(["a".to_owned(), "a b".to_owned(), " a".to_owned()]);
+    let price = PriceThb::new(1).unwrap();
+    let link = |v: &str| format!("https://example.com/{v}");
+    type Rule = (
+        &'static str,
+        Box<dyn Fn(&str) -> bool>,
+        Box<dyn Fn(&str) -> String>,
+    );
+    let rules: [Rule; 6] = [
+        (
+            "kol_text_clean(v, 1000)",
+            Box::new(|v| PlainText::new(v).is_ok_and(|p| p.as_str() == v)),
+            Box::new(|v| v.to_owned()),
+        ),
+        (
+            "kol_text_clean(v, 2000)",
+            Box::new(move |v| Terms::new(v, "Dec", price).is_ok_and(|t| t.deliverables() == v)),
+            Box::new(|v| v.to_owned()),
+        ),
+        (
+            "kol_text_clean(v, 500)",
+            Box::new(move |v| Terms::new("1 video", v, price).is_ok_and(|t| t.timeline() == v)),
+            Box::new(|v| v.to_owned()),
+        ),
+        (
+            "kol_trim(v) <> '' AND char_length(v) <= 10000",
+            Box::new(|v| MessageBody::new(v).is_ok()),
+            Box::new(|v| v.to_owned()),
+        ),
+        (
+            "kol_category_valid(v)",
+            Box::new(|v| Category::new(v).is_ok_and(|c| c.as_str() == v)),
+            Box::new(|v| v.to_owned()),
+        ),
+        (
+            "kol_link_valid(v)",
+            Box::new(|v| Link::new(v).is_ok_and(|l| l.as_str() == v)),
+            Box::new(move |v| link(v)),
+        ),
+    ];
+    for (verdict, rust, input) in &rules {
+        let inputs: Vec<String> = values.iter().map(|v| input(v)).collect();
+        let sql = sql_verdicts(&t, verdict, &inputs).await;
+        for (value, valid) in sql {
+            assert_eq!(
+                valid,
+                rust(&value),
+                "{verdict} on {:?}: SQL {valid}, kol-core the opposite",
+                value.escape_unicode().to_string()
+            );
+        }
+    }
+    // The constraints use these rules: a no-break space is not a display name, terms or a body.
+    let k = t.db().create_kol(&kol(1)).await.unwrap();
+    refused(
+        &t,
+        "kols",
+        &ins(", display_name", "'tiktok', 'nbsp', '\u{A0}'"),
+        "kols_display_name_trimmed",
+    )
+    .await;
+    t.execute_sql(&format!(
+        "INSERT INTO conversations (id, kol_id, channel) VALUES (1, {}, 'dm')",
+        k.id
+    ))
+    .await
+    .unwrap();
+    refused(
+        &t,
+        "conversations",
+        "UPDATE conversations SET status = 'negotiating', proposed_deliverables = E'\\t', \
+         proposed_timeline = 'Dec', proposed_price_integer = 1 WHERE id = 1",
+        "conversations_terms_text",
+    )
+    .await;
+    for body in [
+        "\u{A0}",
+        "\u{2007}",
+        "\u{202F}",
+        "\u{85}",
+        "\u{3000}\u{2028}",
+    ] {
+        refused(
+            &t,
+            "messages",
+            &format!(
+                "INSERT INTO messages (conversation_id, direction, body) VALUES (1, 'out', '{body}')"
+            ),
+            "messages_body_text",
+        )
+        .await;
+    }
+}
+
+/// Times and JSON: the database accepts exactly what kol-core reads back.
+#[tokio::test]
+async fn time_and_json_rules_agree_with_kol_core() {
+    use chrono::{DateTime, Utc};
+    use kol_core::Extra;
+    let t = test_db().await;
+    // Times: (SQL literal, what kol-core says; None where chrono cannot even hold it).
+    let times = [
+        ("0001-01-01 00:00:00+00", Some(true)),
+        ("0001-12-31 23:59:59.999999+00 BC", Some(false)), // year 0
+        ("2026-11-29 10:00:00+07", Some(true)),
+        ("9999-12-31 23:59:59.999999+00", Some(true)),
+        ("10000-01-01 00:00:00+00", Some(false)),
+        ("294276-12-31 23:59:59+00", None),
+        ("infinity", None),
+        ("-infinity", None),
+    ];
+    let inputs: Vec<String> = times.iter().map(|(s, _)| (*s).to_owned()).collect();
+    let sql = sql_verdicts(&t, "kol_time_valid(v::timestamptz)", &inputs).await;
+    for ((literal, rust), (_, valid)) in times.iter().zip(sql) {
+        let rust = rust.unwrap_or(false);
+        assert_eq!(valid, rust, "{literal}");
+        if let Ok(parsed) = literal.parse::<DateTime<Utc>>() {
+            assert_eq!(
+                kol_core::check_timestamp("t", parsed).is_ok(),
+                rust,
+                "{literal}"
+            );
+        }
+    }
+    // JSON: the same depth limit and number bound.
+    let nested = |levels: usize, open: &str, close: &str| {
+        format!(
+            "{{\"a\": {}1{}}}",
+            open.repeat(levels - 1),
+            close.repeat(levels - 1)
+        )
+    };
+    let docs = [
+        "{}".to_owned(),
+        r#"{"n": 1e308, "m": -1e308, "s": "x", "z": [true, null, 0.5]}"#.to_owned(),
+        r#"{"n": 1.0000001e308}"#.to_owned(),
+        r#"{"n": 1e309}"#.to_owned(),
+        r#"{"n": 1e400}"#.to_owned(),
+        r#"{"n": [-1e400]}"#.to_owned(),
+        r#"{"n": 1e-400}"#.to_owned(),
+        r#"{"n": 18446744073709551616}"#.to_owned(),
+        nested(Extra::MAX_DEPTH, "[", "]"),
+        nested(Extra::MAX_DEPTH + 1, "[", "]"),
+        nested(Extra::MAX_DEPTH, "{\"b\": ", "}"),
+        nested(Extra::MAX_DEPTH + 1, "{\"b\": ", "}"),
+        nested(200, "[", "]"),
+        "[1]".to_owned(),
+    ];
+    let sql = sql_verdicts(&t, "kol_extra_valid(v::jsonb)", &docs).await;
+    let mut accepted = 0;
+    for (doc, valid) in sql {
+        let rust = serde_json::from_str::<serde_json::Value>(&doc)
+            .ok()
+            .is_some_and(|v| Extra::from_json(v).is_ok());
+        assert_eq!(valid, rust, "{doc:.80}");
+        accepted += usize::from(valid);
+    }
+    assert_eq!(accepted, 6, "the in-range documents are accepted");
+}
+
+/// Each statement a careless second client could send to rewrite outreach history is refused,
+/// and the history is unchanged afterwards.
+#[tokio::test]
+async fn outreach_history_cannot_be_rewritten() {
+    let t = test_db().await;
+    let k1 = t.db().create_kol(&kol(1)).await.unwrap();
+    let k2 = t.db().create_kol(&kol(2)).await.unwrap();
+    let sql = |s: String| s;
+    for (id, kol) in [(1, k1.id), (2, k2.id)] {
+        t.execute_sql(&format!(
+            "INSERT INTO conversations (id, kol_id, channel) VALUES ({id}, {kol}, 'dm')"
+        ))
+        .await
+        .unwrap();
+        t.execute_sql(&format!(
+            "INSERT INTO messages (conversation_id, direction, body) VALUES ({id}, 'out', 'hello {id}')"
+        ))
+        .await
+        .unwrap();
+    }
+    let propose = "status = 'negotiating', proposed_deliverables = '1 video', \
+                   proposed_timeline = 'Dec', proposed_price_integer = 100";
+    let agree = "agreed_deliverables = '1 video', agreed_timeline = 'Dec', \
+                 agreed_price_integer = 90";
+    let snapshot = "SELECT 1 FROM conversations c JOIN messages m ON m.conversation_id = c.id";
+    let before = t.execute_sql(snapshot).await.unwrap();
+    // Conversation 1 stays `contacted`, conversation 2 goes to `closed` after agreeing.
+    let cases = [
+        (
+            sql(format!("UPDATE conversations SET {agree} WHERE id = 1")),
+            "conversations_agreement_by_confirmation",
+        ),
+        (
+            sql(format!(
+                "UPDATE conversations SET status = 'negotiating', proposed_deliverables = 'x', \
+                 proposed_timeline = 'y', proposed_price_integer = 1, {agree} WHERE id = 1"
+            )),
+            "conversations_agreement_by_confirmation",
+        ),
+        (
+            sql(format!(
+                "UPDATE conversations SET status = 'closed', {agree} WHERE id = 1"
+            )),
+            "conversations_agreement_by_confirmation",
+        ),
+        (
+            sql("UPDATE conversations SET status = 'negotiating' WHERE id = 1".to_owned()),
+            "conversations_negotiating_has_proposal",
+        ),
+        (
+            sql("UPDATE conversations SET last_message_at = NULL WHERE id = 1".to_owned()),
+            "conversations_last_message_forward",
+        ),
+        (
+            sql(
+                "UPDATE conversations SET last_message_at = last_message_at - interval '1 second' \
+                 WHERE id = 1"
+                    .to_owned(),
+            ),
+            "conversations_last_message_forward",
+        ),
+        (
+            sql("UPDATE conversations SET channel = 'email' WHERE id = 1".to_owned()),
+            "conversations_identity_fixed",
+        ),
+        (
+            sql("UPDATE messages SET conversation_id = 2 WHERE conversation_id = 1".to_owned()),
+            "messages_append_only",
+        ),
+        (
+            sql("UPDATE messages SET body = 'edited' WHERE conversation_id = 1".to_owned()),
+            "messages_append_only",
+        ),
+        (
+            sql("DELETE FROM messages WHERE conversation_id = 1".to_owned()),
+            "messages_append_only",
+        ),
+        (sql("TRUNCATE messages".to_owned()), "messages_append_only"),
+        (
+            sql("DELETE FROM conversations WHERE id = 1".to_owned()),
+            "conversations_append_only",
+        ),
+    ];
+    for (statement, constraint) in &cases {
+        refused(&t, "conversations", statement, constraint).await;
+    }
+    t.execute_sql(&format!("UPDATE conversations SET {propose} WHERE id = 2"))
+        .await
+        .unwrap();
+    refused(
+        &t,
+        "conversations",
+        "UPDATE conversations SET status = 'confirmed', agreed_deliverables = 'x', \
+         agreed_timeline = 'y' WHERE id = 2",
+        "conversations_agreed_terms_whole",
+    )
+    .await;
+    t.execute_sql(&format!(
+        "UPDATE conversations SET status = 'confirmed', {agree} WHERE id = 2"
+    ))
+    .await
+    .unwrap();
+    t.execute_sql("UPDATE conversations SET status = 'closed' WHERE id = 2")
+        .await
+        .unwrap();
+    for statement in [
+        "UPDATE conversations SET proposed_price_integer = 1 WHERE id = 2",
+        "UPDATE conversations SET proposed_deliverables = 'more', proposed_timeline = 'Jan' \
+         WHERE id = 2",
+    ] {
+        refused(
+            &t,
+            "conversations",
+            statement,
+            "conversations_proposal_by_negotiation",
+        )
+        .await;
+    }
+    refused(
+        &t,
+        "conversations",
+        "UPDATE conversations SET agreed_price_integer = 1 WHERE id = 2",
+        "conversations_agreed_terms_final",
+    )
+    .await;
+    assert_eq!(t.execute_sql(snapshot).await.unwrap(), before);
+    let thread = t.db().thread(kol_core::ConversationId(1)).await.unwrap();
+    assert_eq!(thread.messages.len(), 1);
+    assert_eq!(thread.messages[0].body.as_str(), "hello 1");
+    assert_eq!(
+        thread.messages[0].conversation_id,
+        kol_core::ConversationId(1)
     );
 }
