@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
-use crate::ids::{ConversationId, KolId};
+use crate::ids::{CampaignId, ConversationId, KolId};
 use crate::metrics::PriceThb;
 use crate::text;
 
@@ -223,6 +223,8 @@ pub struct Conversation {
 pub struct ConversationParts {
     /// Row id.
     pub id: ConversationId,
+    /// The campaign it is for.
+    pub campaign_id: CampaignId,
     /// The creator.
     pub kol_id: KolId,
     /// Where the conversation happens.
@@ -257,12 +259,31 @@ impl Conversation {
     /// Checks the invariants of stored fields.
     ///
     /// # Errors
-    /// [`CoreError::MissingAgreedTerms`] for a `confirmed` conversation without agreed terms.
+    /// [`CoreError::MissingAgreedTerms`] for a `confirmed` conversation without agreed terms;
+    /// [`CoreError::InvalidTerms`] for agreed terms before confirmation, or a `negotiating`
+    /// conversation without a proposal (states no transition reaches, which the database
+    /// refuses too).
     pub fn from_parts(parts: ConversationParts) -> Result<Self> {
-        if parts.status == ConversationStatus::Confirmed && parts.agreed.is_none() {
+        use ConversationStatus::{Closed, Confirmed, Negotiating};
+        if parts.status == Confirmed && parts.agreed.is_none() {
             return Err(CoreError::MissingAgreedTerms);
         }
+        if parts.agreed.is_some() && !matches!(parts.status, Confirmed | Closed) {
+            return Err(CoreError::InvalidTerms {
+                reason: format!("a {} conversation has no agreed terms yet", parts.status),
+            });
+        }
+        if parts.status == Negotiating && parts.proposed.is_none() {
+            return Err(CoreError::InvalidTerms {
+                reason: "a negotiating conversation has proposed terms".to_owned(),
+            });
+        }
         Ok(Self { parts })
+    }
+
+    /// The campaign it is for.
+    pub fn campaign_id(&self) -> CampaignId {
+        self.parts.campaign_id
     }
 
     /// Row id.
@@ -404,6 +425,7 @@ mod tests {
     fn fresh() -> Conversation {
         Conversation::from_parts(ConversationParts {
             id: ConversationId(1),
+            campaign_id: CampaignId(3),
             kol_id: KolId(7),
             channel: Channel::Line,
             status: Contacted,

@@ -144,6 +144,38 @@ pub enum CoreError {
         /// The value as read.
         value: String,
     },
+    /// A campaign period that ends before it starts, or lies outside the years 1 to 9999.
+    #[error("invalid campaign period: {reason}")]
+    InvalidPeriod {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A plan record whose figures do not add up (a creator twice, over budget, a gap outside
+    /// `[0, 1]`, reach above its bound, a figure that is not a number of people).
+    #[error("invalid plan: {reason}")]
+    InvalidPlan {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A post URL that is not a link to a post on the creator's platform.
+    #[error("invalid post URL {input:?}: {reason}")]
+    InvalidPostUrl {
+        /// The URL as given.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A move between two statuses that the state machine does not allow (campaigns, creators in
+    /// a campaign, deliverables).
+    #[error("a {kind} cannot go from {from} to {to}")]
+    InvalidStatusChange {
+        /// What moves (`campaign`, `campaign creator`, `deliverable`).
+        kind: &'static str,
+        /// Status before.
+        from: &'static str,
+        /// Requested status.
+        to: &'static str,
+    },
     /// A conversation cannot move from one status to another.
     #[error("a conversation cannot go from {from} to {to}")]
     InvalidTransition {
@@ -151,6 +183,13 @@ pub enum CoreError {
         from: ConversationStatus,
         /// Requested status.
         to: ConversationStatus,
+    },
+    /// Terms that do not fit the conversation's status (agreed terms before confirmation, no
+    /// proposal while negotiating).
+    #[error("terms do not fit the conversation: {reason}")]
+    InvalidTerms {
+        /// What is wrong.
+        reason: String,
     },
     /// A confirmed conversation must carry the agreed deliverables, timeline and price.
     #[error("a confirmed conversation needs agreed terms (deliverables, timeline and price)")]

@@ -61,3 +61,15 @@ id_type!(
     /// Identifier of a message inside a conversation (`messages.id`).
     MessageId
 );
+id_type!(
+    /// Identifier of a campaign (`campaigns.id`).
+    CampaignId
+);
+id_type!(
+    /// Identifier of a deliverable of a campaign (`deliverables.id`).
+    DeliverableId
+);
+id_type!(
+    /// Identifier of a metric snapshot of a posted deliverable (`post_snapshots.id`).
+    SnapshotId
+);

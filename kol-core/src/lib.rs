@@ -17,13 +17,18 @@
 //! | `conversations` | [`Conversation`], [`ConversationStatus`], [`Channel`], [`Terms`], [`Transition`] |
 //! | `messages` | [`Message`], [`NewMessage`], [`Direction`], [`MessageBody`] |
 //! | `rate_cards` | [`RateCard`], [`NewRateCard`], [`DeliverableItem`], [`PriceThb`], [`Reach`], [`ReachEstimator`] |
+//! | `campaigns`, `campaign_plan_items`, `campaign_kols` | [`Campaign`], [`NewCampaign`], [`CampaignStatus`], [`CampaignPeriod`], [`PlanRecord`], [`PlannedItem`], [`CampaignKol`], [`CampaignKolStatus`] |
+//! | `deliverables` | [`Deliverable`], [`NewDeliverable`], [`DeliverableStatus`], [`PostUrl`], [`Post`] |
+//! | `post_snapshots` | [`Snapshot`], [`NewSnapshot`], [`PostMetrics`], [`Count`] |
 
 #![warn(missing_docs)]
 
+pub mod campaign;
 pub mod catalogue;
 pub mod category;
 pub mod conversation;
 pub mod country;
+pub mod deliverable;
 pub mod embedding;
 pub mod error;
 pub mod filter;
@@ -35,21 +40,31 @@ pub mod message;
 pub mod metrics;
 pub mod platform;
 pub mod rate_card;
+pub mod results;
 pub mod search;
 pub mod text;
 pub mod time;
 
+pub use campaign::{
+    BriefText, Campaign, CampaignKol, CampaignKolStatus, CampaignPeriod, CampaignStatus,
+    NewCampaign, People, PlanMode, PlanRecord, PlannedItem,
+};
 pub use catalogue::CatalogueEntry;
 pub use category::{Categories, Category};
 pub use conversation::{
     Channel, Conversation, ConversationParts, ConversationStatus, Terms, Transition,
 };
 pub use country::CountryCode;
+pub use deliverable::{
+    Deliverable, DeliverableParts, DeliverableStatus, NewDeliverable, Post, PostUrl,
+};
 pub use embedding::Embedding;
 pub use error::{CoreError, Result};
 pub use filter::{KolFacts, KolFilter, OutreachFilter};
 pub use handle::{Handle, Username};
-pub use ids::{ConversationId, KolId, MediaId, MessageId, RateCardId};
+pub use ids::{
+    CampaignId, ConversationId, DeliverableId, KolId, MediaId, MessageId, RateCardId, SnapshotId,
+};
 pub use kol::{Extra, Kol, Link, NewKol};
 pub use media::{KolMedia, MediaKind, MediaLocation, NewKolMedia};
 pub use message::{Direction, Message, MessageBody, NewMessage};
@@ -58,6 +73,7 @@ pub use platform::Platform;
 pub use rate_card::{
     DeliverableItem, FlatReach, NewRateCard, RateCard, ReachEstimator, TieredReach,
 };
+pub use results::{Count, NewSnapshot, PostMetrics, Snapshot};
 pub use search::{KolMatch, KolSearch, SearchMode, SearchRequest, order_matches};
 pub use text::PlainText;
 pub use time::check_timestamp;

@@ -185,6 +185,20 @@ impl Platform {
     }
 }
 
+impl Platform {
+    /// The platform whose posts live on `host`: its web site ([`Platform::from_host`]) or one
+    /// of its short-link hosts (`youtu.be`, `vt.tiktok.com`, `fb.watch`).
+    pub fn from_post_host(host: &str) -> Option<Self> {
+        let bare = host.trim_end_matches('.').to_ascii_lowercase();
+        match bare.strip_prefix("www.").unwrap_or(&bare) {
+            "youtu.be" => Some(Self::Youtube),
+            "vt.tiktok.com" => Some(Self::Tiktok),
+            "fb.watch" => Some(Self::Facebook),
+            _ => Self::from_host(host),
+        }
+    }
+}
+
 impl std::fmt::Display for Platform {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

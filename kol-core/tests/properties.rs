@@ -175,6 +175,7 @@ proptest! {
     ) {
         let mut c = Conversation::from_parts(ConversationParts {
             id: ConversationId(1),
+            campaign_id: CampaignId(1),
             kol_id: KolId(1),
             channel: Channel::Line,
             status: ConversationStatus::Contacted,
@@ -198,6 +199,8 @@ proptest! {
             if was_closed {
                 prop_assert_eq!(c.status(), ConversationStatus::Closed);
             }
+            // Every state the transitions reach is one the stored-row checks accept.
+            prop_assert!(Conversation::from_parts(c.parts().clone()).is_ok());
             was_closed |= c.status() == ConversationStatus::Closed;
             if c.status() == ConversationStatus::Confirmed {
                 prop_assert!(c.agreed().is_some());
