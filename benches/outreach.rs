@@ -13,7 +13,10 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use kol_core::{Channel, Direction, Handle, MessageBody, NewKol, NewMessage, Platform};
+use kol_core::{
+    CampaignPeriod, CampaignStatus, Channel, Direction, Handle, MessageBody, NewCampaign, NewKol,
+    NewMessage, PlainText, Platform, PriceThb,
+};
 use kol_db::testing::TestDatabase;
 use kol_db::{Database, DbConfig};
 
@@ -36,9 +39,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "outreach_bench",
             )?))
             .await?;
-        let id = db
-            .open_conversation(kol.id, Channel::Dm, &MessageBody::new("start")?)
+        let today = chrono::Utc::now().date_naive();
+        let campaign = db
+            .create_campaign(&NewCampaign::new(
+                PlainText::new("Bench")?,
+                PlainText::new("Bench client")?,
+                PriceThb::new(1_000)?,
+                CampaignPeriod::new(today, today)?,
+            ))
             .await?
+            .id;
+        for status in [CampaignStatus::Planning, CampaignStatus::Running] {
+            db.set_campaign_status(campaign, status).await?;
+        }
+        let id = db
+            .open_conversation(campaign, kol.id, Channel::Dm, &MessageBody::new("start")?)
+            .await?
+            .thread
             .conversation
             .id();
         let started = Instant::now();

@@ -5,16 +5,17 @@
 //! DATABASE_URL=postgres://user:password@localhost/kol cargo run -p kol-examples --example outreach
 //! ```
 //!
-//! It runs the migrations, upserts a demo creator (`tiktok:@porji`), closes any conversation left
-//! open with it by an earlier run, and then: opens a conversation on LINE with a first message,
-//! records the creator's reply, proposes terms, receives a counter-offer, agrees, and prints the
-//! whole thread.
+//! It runs the migrations, upserts a demo creator (`tiktok:@porji`), creates a campaign for a
+//! client and starts it (each run makes its own: one open conversation per creator per campaign),
+//! and then: opens a conversation on LINE with a first message, records the creator's reply,
+//! proposes terms, receives a counter-offer, agrees (the creator is then confirmed in the
+//! campaign at that price), and prints the whole thread.
 
 use std::process::ExitCode;
 
 use kol_core::{
-    AudienceShare, Categories, Channel, CountryCode, Followers, Handle, MessageBody, NewKol,
-    NewMessage, PlainText, PriceThb, Terms,
+    AudienceShare, CampaignPeriod, CampaignStatus, Categories, Channel, CountryCode, Followers,
+    Handle, MessageBody, NewCampaign, NewKol, NewMessage, PlainText, PriceThb, Terms,
 };
 use kol_db::{Database, DatabaseUrl, DbError};
 
@@ -36,21 +37,37 @@ async fn run(url: DatabaseUrl) -> Result<(), DbError> {
     creator.audience_th_pct = Some(AudienceShare::new(85)?);
     let kol_id = db.upsert_kol(&creator).await?.id;
 
-    // Start fresh: one open conversation per creator is a rule of the database.
-    for c in db.kol_history(kol_id).await? {
-        if c.status().is_open() {
-            db.close_conversation(c.id()).await?;
-        }
-    }
+    let today = chrono::Utc::now().date_naive();
+    let period = CampaignPeriod::new(today, today + chrono::Days::new(30))?;
+    let campaign = db
+        .create_campaign(&NewCampaign::new(
+            PlainText::new("Serum launch")?,
+            PlainText::new("Glow Lab")?,
+            PriceThb::new(100_000)?,
+            period,
+        ))
+        .await?;
+    db.set_campaign_status(campaign.id, CampaignStatus::Planning)
+        .await?;
+    db.set_campaign_status(campaign.id, CampaignStatus::Running)
+        .await?;
 
     let opened = db
         .open_conversation(
+            campaign.id,
             kol_id,
             Channel::Line,
             &body("สวัสดีค่ะ! We are launching a serum for sensitive skin in Bangkok. Interested?")?,
         )
         .await?;
-    let id = opened.conversation.id();
+    let id = opened.thread.conversation.id();
+    if !opened.other_campaigns.is_empty() {
+        println!(
+            "note: {} is also in {} other open campaign(s)",
+            creator.handle,
+            opened.other_campaigns.len()
+        );
+    }
     db.add_message(
         id,
         &NewMessage::inbound(body("Hi! Yes, happy to hear more. My rates are attached.")?),
@@ -79,11 +96,15 @@ async fn run(url: DatabaseUrl) -> Result<(), DbError> {
 
     let thread = db.thread(id).await?;
     println!(
-        "conversation {} with {} on {}: {}",
+        "campaign {} ({}), conversation {} with {} on {}: {}; the creator is {} at {} THB",
+        campaign.id,
+        campaign.details.client,
         id,
         creator.handle,
         thread.conversation.channel(),
-        confirmed.conversation.status()
+        confirmed.conversation.status(),
+        confirmed.campaign_kol.status,
+        counter_price(&confirmed)
     );
     for m in &thread.messages {
         let who = match m.direction {
@@ -100,6 +121,13 @@ async fn run(url: DatabaseUrl) -> Result<(), DbError> {
         println!("agreed: {agreed}");
     }
     Ok(())
+}
+
+fn counter_price(agreed: &kol_db::Agreed) -> String {
+    agreed
+        .campaign_kol
+        .agreed_price
+        .map_or_else(|| "no".to_owned(), |p| p.to_string())
 }
 
 #[tokio::main]

@@ -7,6 +7,7 @@
 //! campaign:  draft -> planning -> running -> done          (any but done -> cancelled)
 //! creator:   shortlisted -> planned -> contacted -> confirmed
 //!            shortlisted -> contacted               (any but confirmed -> dropped)
+//!            planned -> shortlisted                 (left out of a new plan)
 //! ```
 //!
 //! A confirmed creator is not dropped: what it agreed to deliver is tracked to the end (a
@@ -503,7 +504,7 @@ impl CampaignKolStatus {
         matches!(
             (self, to),
             (Self::Shortlisted, Self::Planned | Self::Contacted)
-                | (Self::Planned, Self::Contacted)
+                | (Self::Planned, Self::Contacted | Self::Shortlisted)
                 | (Self::Contacted, Self::Confirmed)
                 | (
                     Self::Shortlisted | Self::Planned | Self::Contacted,
@@ -567,6 +568,7 @@ mod tests {
             (Shortlisted, Planned),
             (Shortlisted, Contacted),
             (Planned, Contacted),
+            (Planned, Shortlisted),
             (Contacted, Confirmed),
             (Shortlisted, Dropped),
             (Planned, Dropped),

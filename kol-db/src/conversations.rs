@@ -8,27 +8,40 @@
 //! state it saw passes it as [`TransitionOptions::expected_status`]: if another transition got
 //! there first, it gets [`DbError::StaleConversation`] and nothing changes.
 //!
-//! The database keeps the rules too: at most one open conversation per creator (a partial unique
-//! index), statuses that only move forward and agreed terms that never change once confirmed
-//! (a trigger), and `last_message_at` that follows the newest message (a trigger).
+//! Conversations belong to a campaign. Opening one makes the creator `contacted` in that
+//! campaign; agreeing terms confirms it there (within the campaign's budget, unless the
+//! agreement allows an overrun, and respecting exclusivity) and creates its deliverables, in the
+//! same transaction. The campaign creator's row is locked before the conversation's, by every
+//! path, so an agreement and a drop of the same creator serialize and end one way or the other.
+//!
+//! The database keeps the rules too: at most one open conversation per creator per campaign (a
+//! partial unique index), statuses that only move forward and agreed terms that never change
+//! once confirmed (triggers), an append-only history (messages never edited, moved or
+//! deleted), and `last_message_at` that follows the newest message (a trigger).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use kol_core::{
-    Channel, Conversation, ConversationId, ConversationParts, ConversationStatus, CoreError, KolId,
-    Message, MessageBody, MessageId, NewMessage, PriceThb, Terms, Transition,
+    CampaignId, CampaignKol, CampaignKolStatus, CampaignStatus, Channel, Conversation,
+    ConversationId, ConversationParts, ConversationStatus, CoreError, Deliverable, KolId, Message,
+    MessageBody, MessageId, NewDeliverable, NewMessage, PriceThb, Terms, Transition,
 };
 
+use crate::campaigns::{
+    Membership, join_campaign, load_campaign, load_campaign_kol, set_kol_status,
+};
 use crate::database::Database;
+use crate::deliverables::insert_deliverables;
 use crate::error::{DbError, Result};
-use crate::schema::{conversations, messages};
+use crate::schema::{campaign_kols, conversations, messages};
 use crate::stored::StoredTime;
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = conversations, check_for_backend(diesel::pg::Pg))]
 struct ConversationRow {
     id: i64,
+    campaign_id: i64,
     kol_id: i64,
     channel: String,
     status: String,
@@ -59,6 +72,7 @@ impl ConversationRow {
         (|| {
             Conversation::from_parts(ConversationParts {
                 id: ConversationId(self.id),
+                campaign_id: CampaignId(self.campaign_id),
                 kol_id: KolId(self.kol_id),
                 channel: self.channel.parse()?,
                 status: self.status.parse()?,
@@ -145,9 +159,60 @@ pub struct TransitionOptions {
     pub expected_status: Option<ConversationStatus>,
 }
 
+/// A new conversation and where its creator stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Opened {
+    /// The conversation with its first message.
+    pub thread: Thread,
+    /// The creator in this campaign (now `contacted`, unless it was further).
+    pub campaign_kol: CampaignKol,
+    /// The creator's other open campaigns: an agency sees at once that it is in talks elsewhere.
+    pub other_campaigns: Vec<Membership>,
+}
+
+/// Terms to agree in a campaign conversation, with what they bring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agreement {
+    /// The agreed terms (their price is what the campaign spends on the creator).
+    pub terms: Terms,
+    /// The deliverables they bring, each an item of the creator's plan entry. `None`: one
+    /// deliverable of the planned item, due on the campaign's last day (none when the creator
+    /// has no plan entry).
+    pub deliverables: Option<Vec<NewDeliverable>>,
+    /// Whether confirming may take the campaign over its budget (recorded with the creator, and
+    /// shown by the report).
+    pub allow_over_budget: bool,
+}
+
+impl Agreement {
+    /// The terms, with the default deliverable and no overrun allowed.
+    pub fn new(terms: Terms) -> Self {
+        Self {
+            terms,
+            deliverables: None,
+            allow_over_budget: false,
+        }
+    }
+}
+
+/// What an agreement did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agreed {
+    /// The conversation, now confirmed.
+    pub conversation: Conversation,
+    /// The outbound message stating the terms.
+    pub message: Message,
+    /// The creator, now confirmed in the campaign at the agreed price.
+    pub campaign_kol: CampaignKol,
+    /// The deliverables created.
+    pub deliverables: Vec<Deliverable>,
+}
+
 /// A page of the pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PipelineQuery {
+    /// Only conversations of this campaign (`None`: every campaign).
+    pub campaign: Option<CampaignId>,
     /// Only conversations in these statuses (empty: all).
     pub statuses: Vec<ConversationStatus>,
     /// Largest number of conversations (`1..=1_000`).
@@ -161,6 +226,7 @@ pub struct PipelineQuery {
 impl Default for PipelineQuery {
     fn default() -> Self {
         Self {
+            campaign: None,
             statuses: Vec::new(),
             limit: 50,
             offset: 0,
@@ -215,25 +281,56 @@ async fn load_conversation(
 }
 
 impl Database {
-    /// Opens a conversation with a creator on `channel`, with its first outbound message,
-    /// atomically.
+    /// Opens a conversation with a creator for a campaign on `channel`, with its first outbound
+    /// message, atomically. The creator joins the campaign as `contacted` (or moves there from
+    /// shortlisted or planned). The result lists the creator's other open campaigns.
     ///
     /// # Errors
-    /// [`DbError::OpenConversationExists`] naming the creator's open conversation when it has
-    /// one (nothing is written); [`DbError::NotFound`] when the creator does not exist.
+    /// [`DbError::OpenConversationExists`] naming the creator's open conversation in this
+    /// campaign; [`DbError::KolNotAvailable`] for a creator dropped from (or already confirmed
+    /// in) the campaign; [`DbError::CampaignNotOpen`] for a campaign that is done or cancelled;
+    /// [`DbError::NotFound`] for an unknown campaign or creator. Nothing is written on error.
     pub async fn open_conversation(
         &self,
+        campaign_id: CampaignId,
         kol_id: KolId,
         channel: Channel,
         first_message: &MessageBody,
-    ) -> Result<Thread> {
+    ) -> Result<Opened> {
         let mut pooled = self.conn().await?;
         let conn: &mut AsyncPgConnection = &mut pooled;
         let first = NewMessage::outbound(first_message.clone());
         let opened = conn
             .transaction::<_, DbError, _>(async |conn| {
+                let campaign = load_campaign(conn, campaign_id, false)
+                    .await?
+                    .into_campaign()?;
+                if !campaign.status.is_open() {
+                    return Err(DbError::CampaignNotOpen {
+                        campaign_id,
+                        status: campaign.status,
+                        reason: "no new outreach",
+                    });
+                }
+                let member =
+                    join_campaign(conn, campaign_id, kol_id, CampaignKolStatus::Contacted).await?;
+                let member = match member.status {
+                    CampaignKolStatus::Shortlisted | CampaignKolStatus::Planned => {
+                        set_kol_status(conn, &member, CampaignKolStatus::Contacted).await?
+                    }
+                    CampaignKolStatus::Contacted => member,
+                    status @ (CampaignKolStatus::Confirmed | CampaignKolStatus::Dropped) => {
+                        return Err(DbError::KolNotAvailable {
+                            campaign_id,
+                            kol_id,
+                            status,
+                            reason: "outreach is for creators not yet confirmed or dropped",
+                        });
+                    }
+                };
                 let row: ConversationRow = diesel::insert_into(conversations::table)
                     .values((
+                        conversations::campaign_id.eq(campaign_id.get()),
                         conversations::kol_id.eq(kol_id.get()),
                         conversations::channel.eq(channel.as_str()),
                         conversations::status.eq(ConversationStatus::Contacted.as_str()),
@@ -244,36 +341,35 @@ impl Database {
                 let id = ConversationId(row.id);
                 let message = insert_message(conn, id, &first).await?;
                 let conversation = load_conversation(conn, id, false).await?;
-                Ok(Thread {
-                    conversation,
-                    messages: vec![message],
+                let other_campaigns =
+                    crate::campaigns::memberships(conn, kol_id, Some(campaign_id)).await?;
+                Ok(Opened {
+                    thread: Thread {
+                        conversation,
+                        messages: vec![message],
+                    },
+                    campaign_kol: member,
+                    other_campaigns,
                 })
             })
-            .await
-            .map_err(DbError::missing_kol("conversations_kol_id_fkey", kol_id));
+            .await;
         match opened {
             Err(DbError::UniqueViolation {
                 constraint,
                 message,
-            }) if constraint == "conversations_one_open_per_kol" => {
-                let open: Option<i64> = conversations::table
-                    .filter(conversations::kol_id.eq(kol_id.get()))
-                    .filter(conversations::status.ne(ConversationStatus::Closed.as_str()))
-                    .select(conversations::id)
-                    .first(conn)
-                    .await
-                    .optional()?;
-                Err(match open {
-                    Some(id) => DbError::OpenConversationExists {
+            }) if constraint == "conversations_one_open_per_campaign_kol" => {
+                match open_conversation_of(conn, campaign_id, kol_id).await? {
+                    Some(id) => Err(DbError::OpenConversationExists {
+                        campaign_id,
                         kol_id,
-                        conversation_id: ConversationId(id),
-                    },
+                        conversation_id: id,
+                    }),
                     // Closed in the meantime: report the conflict as it happened.
-                    None => DbError::UniqueViolation {
+                    None => Err(DbError::UniqueViolation {
                         constraint,
                         message,
-                    },
-                })
+                    }),
+                }
             }
             other => other,
         }
@@ -333,6 +429,13 @@ impl Database {
         transition: Transition,
         options: TransitionOptions,
     ) -> Result<TransitionOutcome> {
+        if let Transition::Agree(terms) = transition {
+            let agreed = self.agree(id, &Agreement::new(terms), options).await?;
+            return Ok(TransitionOutcome {
+                conversation: agreed.conversation,
+                message: Some(agreed.message),
+            });
+        }
         let mut pooled = self.conn().await?;
         let conn: &mut AsyncPgConnection = &mut pooled;
         conn.transaction::<_, DbError, _>(async |conn| {
@@ -389,13 +492,150 @@ impl Database {
             .await
     }
 
-    /// Agrees on terms: `negotiating -> confirmed`.
+    /// Agrees on terms: `negotiating -> confirmed`, with the default deliverable and no
+    /// budget overrun (see [`Database::agree`] for the rest).
     ///
     /// # Errors
-    /// As [`Database::transition`].
-    pub async fn agree_terms(&self, id: ConversationId, terms: Terms) -> Result<TransitionOutcome> {
-        self.transition(id, Transition::Agree(terms), TransitionOptions::default())
+    /// As [`Database::agree`].
+    pub async fn agree_terms(&self, id: ConversationId, terms: Terms) -> Result<Agreed> {
+        self.agree(id, &Agreement::new(terms), TransitionOptions::default())
             .await
+    }
+
+    /// Agrees on terms in one transaction: the conversation goes `negotiating -> confirmed`
+    /// with a message stating the terms, the creator is confirmed in the campaign at the
+    /// agreed price, and the agreement's deliverables are created.
+    ///
+    /// # Errors
+    /// [`DbError::OverBudget`] when the campaign's confirmed creators would cost more than its
+    /// budget (unless `agreement.allow_over_budget`); [`DbError::ExclusivityConflict`];
+    /// [`DbError::CampaignNotOpen`] unless the campaign is running; [`DbError::KolNotAvailable`]
+    /// when the creator was dropped meanwhile; [`DbError::NotPlanned`] for a deliverable of an
+    /// item not planned for the creator; and the errors of [`Database::transition`]. On any
+    /// error nothing changes.
+    pub async fn agree(
+        &self,
+        id: ConversationId,
+        agreement: &Agreement,
+        options: TransitionOptions,
+    ) -> Result<Agreed> {
+        let mut pooled = self.conn().await?;
+        let conn: &mut AsyncPgConnection = &mut pooled;
+        conn.transaction::<_, DbError, _>(async |conn| {
+            let seen = load_conversation(conn, id, false).await?;
+            let (campaign_id, kol_id) = (seen.campaign_id(), seen.kol_id());
+            // Lock order: campaign creator, then conversation (as drop_kol does).
+            let member = load_campaign_kol(conn, campaign_id, kol_id, true)
+                .await?
+                .ok_or_else(|| {
+                    DbError::not_found("campaign creator", format!("{campaign_id}/{kol_id}"))
+                })?;
+            let mut conversation = load_conversation(conn, id, true).await?;
+            if let Some(expected) = options.expected_status {
+                if conversation.status() != expected {
+                    return Err(DbError::StaleConversation {
+                        id,
+                        expected,
+                        actual: conversation.status(),
+                    });
+                }
+            }
+            let transition = Transition::Agree(agreement.terms.clone());
+            conversation.check(&transition)?;
+            if member.status != CampaignKolStatus::Contacted {
+                return Err(DbError::KolNotAvailable {
+                    campaign_id,
+                    kol_id,
+                    status: member.status,
+                    reason: "only a contacted creator is confirmed",
+                });
+            }
+            // The campaign's row serializes its confirmations (the trigger takes the same lock).
+            let campaign = load_campaign(conn, campaign_id, true)
+                .await?
+                .into_campaign()?;
+            if campaign.status != CampaignStatus::Running {
+                return Err(DbError::CampaignNotOpen {
+                    campaign_id,
+                    status: campaign.status,
+                    reason: "creators are confirmed only while it runs",
+                });
+            }
+            let price = u64::from(agreement.terms.price().get());
+            let (committed, rival): (i64, Option<i64>) = diesel::select((
+                campaign_committed_thb(campaign_id.get(), kol_id.get()),
+                campaign_exclusivity_rival(campaign_id.get(), kol_id.get()),
+            ))
+            .get_result(conn)
+            .await?;
+            let committed = committed.unsigned_abs();
+            let budget = u64::from(campaign.details.budget.get());
+            if committed + price > budget && !agreement.allow_over_budget {
+                return Err(DbError::OverBudget {
+                    campaign_id,
+                    kol_id,
+                    budget,
+                    committed,
+                    price,
+                });
+            }
+            if let Some(other) = rival {
+                return Err(DbError::ExclusivityConflict {
+                    campaign_id,
+                    kol_id,
+                    other_campaign_id: CampaignId(other),
+                });
+            }
+            let message = terms_message(&transition)?;
+            conversation.apply(transition)?;
+            let agreed_terms = &agreement.terms;
+            diesel::update(conversations::table.find(id.get()))
+                .set((
+                    conversations::status.eq(ConversationStatus::Confirmed.as_str()),
+                    conversations::agreed_deliverables.eq(agreed_terms.deliverables()),
+                    conversations::agreed_timeline.eq(agreed_terms.timeline()),
+                    conversations::agreed_price_integer.eq(agreed_terms.price().to_i32()),
+                ))
+                .execute(conn)
+                .await?;
+            let message = match message {
+                Some(m) => insert_message(conn, id, &m).await?,
+                None => {
+                    return Err(DbError::argument(
+                        "transition",
+                        "an agreement states its terms",
+                    ));
+                }
+            };
+            let row: crate::campaigns::CampaignKolRow =
+                diesel::update(campaign_kols::table.find((campaign_id.get(), kol_id.get())))
+                    .set((
+                        campaign_kols::status.eq(CampaignKolStatus::Confirmed.as_str()),
+                        campaign_kols::agreed_price_integer.eq(agreed_terms.price().to_i32()),
+                        campaign_kols::over_budget_approved
+                            .eq(agreement.allow_over_budget && committed + price > budget),
+                    ))
+                    .returning(crate::campaigns::CampaignKolRow::as_returning())
+                    .get_result(conn)
+                    .await?;
+            let campaign_kol = row.into_campaign_kol()?;
+            let deliverables = insert_deliverables(
+                conn,
+                &campaign,
+                kol_id,
+                id,
+                agreement.deliverables.as_deref(),
+            )
+            .await?;
+            let conversation = load_conversation(conn, id, false).await?;
+            Ok(Agreed {
+                conversation,
+                message,
+                campaign_kol,
+                deliverables,
+            })
+        })
+        .await
     }
 
     /// Closes a conversation (from any open status).
@@ -465,6 +705,9 @@ impl Database {
         if !query.statuses.is_empty() {
             q = q.filter(conversations::status.eq_any(query.statuses.iter().map(|s| s.as_str())));
         }
+        if let Some(campaign) = query.campaign {
+            q = q.filter(conversations::campaign_id.eq(campaign.get()));
+        }
         let mut conn = self.conn().await?;
         let rows: Vec<ConversationRow> = q
             .order((
@@ -510,4 +753,50 @@ impl Database {
             .await?;
         Ok(n.unsigned_abs())
     }
+}
+
+diesel::define_sql_function! {
+    /// What a campaign has committed to its confirmed creators except one (migration 8).
+    fn campaign_committed_thb(campaign: diesel::sql_types::Int8, except_kol: diesel::sql_types::Int8) -> diesel::sql_types::Int8;
+}
+
+diesel::define_sql_function! {
+    /// The competing campaign that exclusivity sets against confirming a creator (migration 8).
+    fn campaign_exclusivity_rival(campaign: diesel::sql_types::Int8, kol: diesel::sql_types::Int8) -> diesel::sql_types::Nullable<diesel::sql_types::Int8>;
+}
+
+/// The open conversation of `kol` in `campaign`, if any.
+async fn open_conversation_of(
+    conn: &mut AsyncPgConnection,
+    campaign: CampaignId,
+    kol: KolId,
+) -> Result<Option<ConversationId>> {
+    let id: Option<i64> = conversations::table
+        .filter(conversations::campaign_id.eq(campaign.get()))
+        .filter(conversations::kol_id.eq(kol.get()))
+        .filter(conversations::status.ne(ConversationStatus::Closed.as_str()))
+        .select(conversations::id)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(id.map(ConversationId))
+}
+
+/// Closes the open conversation of `kol` in `campaign`, if it has one (the caller holds the
+/// campaign creator's row lock).
+pub(crate) async fn close_open_conversation(
+    conn: &mut AsyncPgConnection,
+    campaign: CampaignId,
+    kol: KolId,
+) -> Result<Option<Conversation>> {
+    let Some(id) = open_conversation_of(conn, campaign, kol).await? else {
+        return Ok(None);
+    };
+    let mut conversation = load_conversation(conn, id, true).await?;
+    conversation.apply(Transition::Close)?;
+    diesel::update(conversations::table.find(id.get()))
+        .set(conversations::status.eq(ConversationStatus::Closed.as_str()))
+        .execute(conn)
+        .await?;
+    Ok(Some(conversation))
 }

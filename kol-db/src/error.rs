@@ -1,6 +1,9 @@
 //! The one error type of `kol-db`.
 
-use kol_core::{ConversationId, CoreError, KolId};
+use kol_core::{
+    CampaignId, CampaignKolStatus, CampaignStatus, ConversationId, CoreError, DeliverableId,
+    DeliverableItem, KolId,
+};
 
 /// Everything that can go wrong while talking to the database.
 ///
@@ -18,13 +21,92 @@ pub enum DbError {
         /// How it was looked for (an id or a handle).
         key: String,
     },
-    /// The creator already has a conversation that is not closed.
-    #[error("KOL {kol_id} already has an open conversation ({conversation_id})")]
+    /// The creator already has a conversation that is not closed in this campaign.
+    #[error(
+        "KOL {kol_id} already has an open conversation ({conversation_id}) in campaign {campaign_id}"
+    )]
     OpenConversationExists {
+        /// The campaign.
+        campaign_id: CampaignId,
         /// The creator.
         kol_id: KolId,
-        /// Its open conversation.
+        /// Its open conversation there.
         conversation_id: ConversationId,
+    },
+    /// The campaign is not in a status that allows the operation (a plan saved on a running
+    /// campaign, a creator confirmed before the campaign runs, outreach on a finished one...).
+    #[error("campaign {campaign_id} is {status}: {reason}")]
+    CampaignNotOpen {
+        /// The campaign.
+        campaign_id: CampaignId,
+        /// Its status.
+        status: CampaignStatus,
+        /// What was refused.
+        reason: &'static str,
+    },
+    /// The creator's status in the campaign does not allow the operation (a dropped creator
+    /// contacted again, a confirmed one dropped...).
+    #[error("KOL {kol_id} is {status} in campaign {campaign_id}: {reason}")]
+    KolNotAvailable {
+        /// The campaign.
+        campaign_id: CampaignId,
+        /// The creator.
+        kol_id: KolId,
+        /// Its status there.
+        status: CampaignKolStatus,
+        /// What was refused.
+        reason: &'static str,
+    },
+    /// Confirming the creator would take the campaign over its budget (and the agreement did not
+    /// allow it). Nothing changed.
+    #[error(
+        "confirming KOL {kol_id} at {price} THB takes campaign {campaign_id} to {} THB, over its budget of {budget} THB",
+        committed + price
+    )]
+    OverBudget {
+        /// The campaign.
+        campaign_id: CampaignId,
+        /// The creator.
+        kol_id: KolId,
+        /// The campaign's budget.
+        budget: u64,
+        /// What its other confirmed creators cost.
+        committed: u64,
+        /// The agreed price.
+        price: u64,
+    },
+    /// The creator is confirmed for another client's campaign in an overlapping period, and
+    /// one of the two campaigns is exclusive.
+    #[error(
+        "KOL {kol_id} is confirmed for campaign {other_campaign_id} of another client in an overlapping period; campaign {campaign_id} or that one is exclusive"
+    )]
+    ExclusivityConflict {
+        /// The campaign asking.
+        campaign_id: CampaignId,
+        /// The creator.
+        kol_id: KolId,
+        /// The campaign it is confirmed for.
+        other_campaign_id: CampaignId,
+    },
+    /// A deliverable for an item that is not the creator's plan entry in the campaign.
+    #[error("KOL {kol_id} has no planned item {item} in campaign {campaign_id}")]
+    NotPlanned {
+        /// The campaign.
+        campaign_id: CampaignId,
+        /// The creator.
+        kol_id: KolId,
+        /// The item asked for.
+        item: DeliverableItem,
+    },
+    /// A metric snapshot that cannot be recorded: the deliverable is not posted, or the
+    /// snapshot was captured before the post went up, or another snapshot with the same capture
+    /// time holds other counts.
+    #[error("snapshot of deliverable {deliverable_id} refused: {reason}")]
+    SnapshotRefused {
+        /// The deliverable.
+        deliverable_id: DeliverableId,
+        /// Why.
+        reason: String,
     },
     /// The conversation is no longer in the status the caller acted on: another transition got
     /// there first. Nothing changed; read it again and decide.

@@ -10,10 +10,12 @@
 
 #![warn(missing_docs)]
 
+pub mod campaigns;
 pub mod config;
 pub mod conversations;
 pub mod csv_import;
 mod database;
+pub mod deliverables;
 pub mod error;
 mod filter_sql;
 pub mod import;
@@ -30,10 +32,15 @@ mod stored;
 pub mod testing;
 mod tls;
 
+pub use campaigns::{CampaignQuery, Membership};
 pub use config::{DatabaseUrl, DbConfig, RootCerts, SslMode};
-pub use conversations::{PipelineQuery, Recorded, Thread, TransitionOptions, TransitionOutcome};
+pub use conversations::{
+    Agreed, Agreement, Opened, PipelineQuery, Recorded, Thread, TransitionOptions,
+    TransitionOutcome,
+};
 pub use csv_import::{CsvImportReport, SkippedRow};
 pub use database::{Database, MIGRATIONS};
+pub use deliverables::SnapshotRecorded;
 pub use error::{DbError, Result};
 pub use import::{ImportOptions, ImportPhase, ImportProgress, ImportReport};
 pub use kol_core::CatalogueEntry;

@@ -37,12 +37,14 @@ async fn both() -> (TestDatabase, MemoryCatalogue) {
     let mut memory = MemoryCatalogue::from_entries(spec().generate()).unwrap();
     let hello = MessageBody::new("hello").unwrap();
     let terms = Terms::new("1 video", "next month", PriceThb::new(1_000).unwrap()).unwrap();
+    let campaign = running_campaign(db).await;
     for (n, id) in (3..1_500).step_by(7).enumerate() {
         let id = KolId(id);
         let c = db
-            .open_conversation(id, Channel::Line, &hello)
+            .open_conversation(campaign, id, Channel::Line, &hello)
             .await
             .unwrap()
+            .thread
             .conversation
             .id();
         let status = if n % 2 == 0 {
@@ -58,6 +60,23 @@ async fn both() -> (TestDatabase, MemoryCatalogue) {
         assert!(memory.set_open_conversation(id, Some(status)));
     }
     (t, memory)
+}
+
+/// A running campaign with a budget no test reaches.
+async fn running_campaign(db: &kol_db::Database) -> kol_core::CampaignId {
+    use kol_core::{CampaignPeriod, CampaignStatus, NewCampaign, PlainText};
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+    let campaign = NewCampaign::new(
+        PlainText::new("Launch").unwrap(),
+        PlainText::new("Brand").unwrap(),
+        PriceThb::new(i64::from(i32::MAX)).unwrap(),
+        CampaignPeriod::new(day(1), day(31)).unwrap(),
+    );
+    let id = db.create_campaign(&campaign).await.unwrap().id;
+    for status in [CampaignStatus::Planning, CampaignStatus::Running] {
+        db.set_campaign_status(id, status).await.unwrap();
+    }
+    id
 }
 
 fn filters() -> Vec<KolFilter> {

@@ -87,3 +87,32 @@ pub(crate) fn full_entry(i: usize, rng: &mut impl Rng) -> CatalogueEntry {
         rate_cards,
     }
 }
+
+/// A running campaign with a budget no test reaches, for outreach tests.
+pub(crate) async fn running_campaign(db: &kol_db::Database) -> kol_core::CampaignId {
+    campaign_for(db, "Brand A", i64::from(i32::MAX)).await
+}
+
+/// A running campaign of `client` with `budget` THB, in December 2026.
+pub(crate) async fn campaign_for(
+    db: &kol_db::Database,
+    client: &str,
+    budget: i64,
+) -> kol_core::CampaignId {
+    use kol_core::{CampaignPeriod, CampaignStatus, NewCampaign};
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+    let campaign = NewCampaign::new(
+        PlainText::new(&format!("{client} launch")).unwrap(),
+        PlainText::new(client).unwrap(),
+        PriceThb::new(budget).unwrap(),
+        CampaignPeriod::new(day(1), day(31)).unwrap(),
+    );
+    let id = db.create_campaign(&campaign).await.unwrap().id;
+    db.set_campaign_status(id, CampaignStatus::Planning)
+        .await
+        .unwrap();
+    db.set_campaign_status(id, CampaignStatus::Running)
+        .await
+        .unwrap();
+    id
+}

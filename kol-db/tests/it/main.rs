@@ -1,6 +1,9 @@
 //! Integration tests of kol-db, one binary (each module a former test file).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failed test.
+
 mod agreement;
+mod campaigns;
 mod common;
 mod csv;
 mod import;

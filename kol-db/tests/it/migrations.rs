@@ -5,7 +5,7 @@
 use kol_db::testing::TestDatabase;
 
 /// Migrations shipped in `kol-db/migrations`.
-const MIGRATIONS: usize = 7;
+const MIGRATIONS: usize = 8;
 
 const TABLES: [&str; 5] = [
     "kols",

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use crate::common::{kol, test_db};
+use crate::common::{kol, running_campaign, test_db};
 use kol_core::{
     Channel, ConversationStatus, CoreError, Direction, MessageBody, NewMessage, PriceThb, Terms,
     Transition,
@@ -32,15 +32,19 @@ async fn a_negotiation_from_first_message_to_confirmed_terms() {
     let t = test_db().await;
     let db = t.db();
     let k = db.create_kol(&kol(1)).await.unwrap();
+    let c = running_campaign(db).await;
     let opened = db
-        .open_conversation(k.id, Channel::Line, &body("Hi! Campaign for a serum?"))
+        .open_conversation(c, k.id, Channel::Line, &body("Hi! Campaign for a serum?"))
         .await
         .unwrap();
-    let id = opened.conversation.id();
-    assert_eq!(opened.conversation.status(), ConversationStatus::Contacted);
+    let id = opened.thread.conversation.id();
     assert_eq!(
-        opened.conversation.last_message_at(),
-        Some(opened.messages[0].created_at)
+        opened.thread.conversation.status(),
+        ConversationStatus::Contacted
+    );
+    assert_eq!(
+        opened.thread.conversation.last_message_at(),
+        Some(opened.thread.messages[0].created_at)
     );
 
     let reply = db
@@ -115,10 +119,12 @@ async fn invalid_transitions_and_bad_input_change_nothing() {
     let t = test_db().await;
     let db = t.db();
     let k = db.create_kol(&kol(1)).await.unwrap();
+    let c = running_campaign(db).await;
     let id = db
-        .open_conversation(k.id, Channel::Dm, &body("hello"))
+        .open_conversation(c, k.id, Channel::Dm, &body("hello"))
         .await
         .unwrap()
+        .thread
         .conversation
         .id();
     let before = db.thread(id).await.unwrap();
@@ -172,10 +178,10 @@ async fn invalid_transitions_and_bad_input_change_nothing() {
         ));
     }
     let again = db
-        .open_conversation(k.id, Channel::Email, &body("New campaign!"))
+        .open_conversation(c, k.id, Channel::Email, &body("New campaign!"))
         .await
         .unwrap();
-    assert_ne!(again.conversation.id(), id);
+    assert_ne!(again.thread.conversation.id(), id);
     let history = db.kol_history(k.id).await.unwrap();
     assert_eq!(
         history.iter().map(|c| c.status()).collect::<Vec<_>>(),
@@ -194,7 +200,7 @@ async fn invalid_transitions_and_bad_input_change_nothing() {
         Err(DbError::NotFound { .. })
     ));
     assert!(matches!(
-        db.open_conversation(kol_core::KolId(987_654), Channel::Dm, &body("hi"))
+        db.open_conversation(c, kol_core::KolId(987_654), Channel::Dm, &body("hi"))
             .await,
         Err(DbError::NotFound { entity: "kol", .. })
     ));
@@ -207,11 +213,12 @@ async fn fifty_concurrent_opens_give_exactly_one_conversation() {
         .await
         .unwrap();
     let k = db.create_kol(&kol(1)).await.unwrap();
+    let c = running_campaign(&db).await;
     let tasks: Vec<_> = (0..50)
         .map(|i| {
             let db = db.clone();
             tokio::spawn(async move {
-                db.open_conversation(k.id, Channel::Dm, &body(&format!("hello from task {i}")))
+                db.open_conversation(c, k.id, Channel::Dm, &body(&format!("hello from task {i}")))
                     .await
             })
         })
@@ -220,10 +227,11 @@ async fn fifty_concurrent_opens_give_exactly_one_conversation() {
     let mut conflicts = 0;
     for task in tasks {
         match task.await.unwrap() {
-            Ok(thread) => won.push(thread.conversation.id()),
+            Ok(opened) => won.push(opened.thread.conversation.id()),
             Err(DbError::OpenConversationExists {
                 kol_id,
                 conversation_id,
+                ..
             }) => {
                 assert_eq!(kol_id, k.id);
                 conflicts += 1;
@@ -253,10 +261,12 @@ async fn twenty_writers_store_every_message_exactly_once() {
         .await
         .unwrap();
     let k = db.create_kol(&kol(1)).await.unwrap();
+    let c = running_campaign(&db).await;
     let id = db
-        .open_conversation(k.id, Channel::Dm, &body("start"))
+        .open_conversation(c, k.id, Channel::Dm, &body("start"))
         .await
         .unwrap()
+        .thread
         .conversation
         .id();
     // 20 writers x 25 messages; the 10,000-message run with its throughput figure is
@@ -297,10 +307,13 @@ async fn agree_and_close_race_exactly_one_wins() {
     let db = t.db().clone();
     let k = db.create_kol(&kol(1)).await.unwrap();
     for round in 0..10 {
+        // A confirmed creator is not contacted again in the same campaign: one per round.
+        let c = running_campaign(&db).await;
         let id = db
-            .open_conversation(k.id, Channel::Dm, &body("hi"))
+            .open_conversation(c, k.id, Channel::Dm, &body("hi"))
             .await
             .unwrap()
+            .thread
             .conversation
             .id();
         db.propose_terms(id, terms(1_000)).await.unwrap();
@@ -378,10 +391,12 @@ async fn a_connection_killed_mid_transition_leaves_no_trace() {
         .await
         .unwrap();
     let k = db.create_kol(&kol(1)).await.unwrap();
+    let c = running_campaign(&db).await;
     let id = db
-        .open_conversation(k.id, Channel::Dm, &body("hi"))
+        .open_conversation(c, k.id, Channel::Dm, &body("hi"))
         .await
         .unwrap()
+        .thread
         .conversation
         .id();
     let before = db.thread(id).await.unwrap();

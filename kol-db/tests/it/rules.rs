@@ -19,7 +19,7 @@ async fn refused(t: &TestDatabase, table: &str, sql: &str, constraint: &str) {
         }
         other => panic!("{sql}: expected a rule violation, got {other:?}"),
     }
-    if constraint.ends_with("_key") || constraint == "conversations_one_open_per_kol" {
+    if constraint.ends_with("_key") || constraint == "conversations_one_open_per_campaign_kol" {
         assert!(matches!(err, DbError::UniqueViolation { .. }), "{err:?}");
     } else {
         assert!(matches!(err, DbError::RuleViolation { .. }), "{err:?}");
@@ -29,6 +29,22 @@ async fn refused(t: &TestDatabase, table: &str, sql: &str, constraint: &str) {
         before,
         "{sql} changed {table}"
     );
+}
+
+/// Puts creator `kol` in campaign 1 (created when missing) as a second client would, so that
+/// conversations can be inserted for it with `campaign_id = 1`.
+async fn in_campaign(t: &TestDatabase, kol: impl std::fmt::Display) {
+    t.execute_sql(
+        "INSERT INTO campaigns (id, name, client, budget_integer, starts_on, ends_on) \
+         VALUES (1, 'Launch', 'Brand', 100000, '2026-12-01', '2026-12-31') ON CONFLICT DO NOTHING",
+    )
+    .await
+    .unwrap();
+    t.execute_sql(&format!(
+        "INSERT INTO campaign_kols (campaign_id, kol_id) VALUES (1, {kol})"
+    ))
+    .await
+    .unwrap();
 }
 
 /// An insert into `kols` of `platform, username` plus the columns `cols` (each with a leading
@@ -184,13 +200,14 @@ async fn conversation_and_message_rules() {
     let t = test_db().await;
     let k = t.db().create_kol(&kol(1)).await.unwrap();
     let id = k.id;
+    in_campaign(&t, id).await;
     t.execute_sql(&format!(
-        "INSERT INTO conversations (id, kol_id, channel) VALUES (1, {id}, 'line')"
+        "INSERT INTO conversations (id, campaign_id, kol_id, channel) VALUES (1, 1, {id}, 'line')"
     ))
     .await
     .unwrap();
     let conv = |cols: &str, vals: &str| {
-        format!("INSERT INTO conversations (kol_id, channel{cols}) VALUES ({vals})")
+        format!("INSERT INTO conversations (campaign_id, kol_id, channel{cols}) VALUES (1, {vals})")
     };
     let cases = [
         (
@@ -203,7 +220,7 @@ async fn conversation_and_message_rules() {
         ),
         (
             conv("", &format!("{id}, 'dm'")),
-            "conversations_one_open_per_kol",
+            "conversations_one_open_per_campaign_kol",
         ),
         // Conversations start as `contacted` without terms; later states come only by updates.
         (
@@ -329,21 +346,26 @@ async fn conversation_and_message_rules() {
         "conversations_append_only",
     )
     .await;
-    refused(
-        &t,
-        "kols",
-        &format!("DELETE FROM kols WHERE id = {id}"),
-        "conversations_kol_id_fkey",
-    )
-    .await;
+    // The creator is in a campaign and has a conversation: either foreign key keeps it.
+    let err = t
+        .execute_sql(&format!("DELETE FROM kols WHERE id = {id}"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, DbError::RuleViolation { constraint, .. }
+            if constraint == "conversations_kol_id_fkey" || constraint == "campaign_kols_kol_id_fkey"),
+        "{err}"
+    );
+    assert_eq!(t.count("kols").await.unwrap(), 1);
 }
 
 #[tokio::test]
 async fn last_message_at_follows_the_newest_message() {
     let t = test_db().await;
     let k = t.db().create_kol(&kol(1)).await.unwrap();
+    in_campaign(&t, k.id).await;
     t.execute_sql(&format!(
-        "INSERT INTO conversations (id, kol_id, channel) VALUES (1, {}, 'dm')",
+        "INSERT INTO conversations (id, campaign_id, kol_id, channel) VALUES (1, 1, {}, 'dm')",
         k.id
     ))
     .await
@@ -863,8 +885,9 @@ async fn text_rules_agree_exactly_on_whitespace_and_controls() {
         "kols_display_name_trimmed",
     )
     .await;
+    in_campaign(&t, k.id).await;
     t.execute_sql(&format!(
-        "INSERT INTO conversations (id, kol_id, channel) VALUES (1, {}, 'dm')",
+        "INSERT INTO conversations (id, campaign_id, kol_id, channel) VALUES (1, 1, {}, 'dm')",
         k.id
     ))
     .await
@@ -971,8 +994,9 @@ async fn outreach_history_cannot_be_rewritten() {
     let k2 = t.db().create_kol(&kol(2)).await.unwrap();
     let sql = |s: String| s;
     for (id, kol) in [(1, k1.id), (2, k2.id)] {
+        in_campaign(&t, kol).await;
         t.execute_sql(&format!(
-            "INSERT INTO conversations (id, kol_id, channel) VALUES ({id}, {kol}, 'dm')"
+            "INSERT INTO conversations (id, campaign_id, kol_id, channel) VALUES ({id}, 1, {kol}, 'dm')"
         ))
         .await
         .unwrap();

@@ -187,11 +187,13 @@ async fn search_agrees_with_a_brute_force_under_every_filter() {
     // Outreach state: some creators contacted, some confirmed.
     let hello = MessageBody::new("hello").unwrap();
     let terms = kol_core::Terms::new("1 video", "soon", PriceThb::new(1_000).unwrap()).unwrap();
+    let campaign = crate::common::running_campaign(db).await;
     for id in (1..=400).step_by(7) {
         let c = db
-            .open_conversation(KolId(id), Channel::Dm, &hello)
+            .open_conversation(campaign, KolId(id), Channel::Dm, &hello)
             .await
             .unwrap()
+            .thread
             .conversation
             .id();
         if id % 2 == 0 {
