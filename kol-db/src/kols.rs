@@ -71,20 +71,24 @@ pub struct KolPage {
 pub struct KolQuery {
     /// The filters shared with the creator search.
     pub filter: KolFilter,
-    /// Case- and accent-insensitive substring of the display name or the username.
+    /// Case- and accent-insensitive substring of the display name or the username (`%`, `_`
+    /// and `\`, and what folds into them such as `％`, are literal characters, not wildcards).
     pub name_contains: Option<String>,
 }
 
-/// Escapes the `LIKE` wildcards of a user's search text.
-fn like_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
+/// The `LIKE` pattern "contains the search text" for a bound parameter `p`, in SQL.
+///
+/// The text is folded first (`kol_fold`: `lower(unaccent(...))`, the same folding as the indexed
+/// name), and only then are `\`, `%` and `_` escaped. Escaping before folding would miss the
+/// characters unaccent folds into wildcards (`％` U+FF05 and `﹪` U+FE6A become `%`, `＿` U+FF3F
+/// becomes `_`, `＼` U+FF3C, `﹨` U+FE68 and `∖` U+2216 become `\`), and a search for `％` would
+/// match every creator.
+fn contains_pattern_sql(p: &str) -> String {
+    // E'' literals mean the same whatever `standard_conforming_strings` says: E'\\' is one
+    // backslash, LIKE's escape character.
+    format!(
+        r"'%' || replace(replace(replace(kol_fold({p}), E'\\', E'\\\\'), '%', E'\\%'), '_', E'\\_') || '%'"
+    )
 }
 
 impl Database {
@@ -183,9 +187,10 @@ impl Database {
             .map(str::trim)
             .filter(|n| !n.is_empty());
         if let Some(name) = name {
-            let p = f.bind(Bind::Text(like_escape(name)));
+            let p = f.bind(Bind::Text(name.to_owned()));
             f.clauses.push(format!(
-                "kol_fold(coalesce(k.display_name, '') || ' ' || k.username) LIKE '%' || kol_fold({p}) || '%'"
+                "kol_fold(coalesce(k.display_name, '') || ' ' || k.username) LIKE {}",
+                contains_pattern_sql(&p)
             ));
         }
         let condition = f.condition();
@@ -271,12 +276,6 @@ pub(crate) async fn upsert_kol_on(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_wildcards_are_escaped() {
-        assert_eq!(like_escape("50%_off\\"), "50\\%\\_off\\\\");
-        assert_eq!(like_escape("porji"), "porji");
-    }
 
     #[test]
     fn page_sizes_are_checked() {
