@@ -1,9 +1,12 @@
 //! Creators: create, upsert by `(platform, username)`, read, list with filters, delete.
 
+use std::collections::HashMap;
+
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
-use diesel_async::RunQueryDsl;
+use diesel::sql_types::{Array, Bool, Text};
+use diesel::upsert::excluded;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use kol_core::{Handle, Kol, KolFilter, KolId, NewKol};
 
 use crate::database::Database;
@@ -271,6 +274,101 @@ pub(crate) async fn upsert_kol_on(
         id: KolId(id),
         outcome,
     })
+}
+
+/// Rows per multi-row statement below (10 parameters a row; PostgreSQL allows 65,535).
+const ROWS_PER_STATEMENT: usize = 2_000;
+
+/// The stored creators with these handles (absent ones are not returned), locked `FOR UPDATE`
+/// until the end of the caller's transaction, so they cannot change or vanish before it writes.
+/// Locks are taken in id order, so two imports locking overlapping sets cannot deadlock.
+///
+/// # Errors
+/// Connection errors; [`DbError::InvalidStoredData`] for a row kol-core refuses.
+pub(crate) async fn lock_kols_by_handle(
+    conn: &mut AsyncPgConnection,
+    handles: &[&Handle],
+) -> Result<Vec<Kol>> {
+    if handles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let platforms: Vec<&str> = handles.iter().map(|h| h.platform().as_str()).collect();
+    let usernames: Vec<&str> = handles.iter().map(|h| h.username().as_str()).collect();
+    let rows: Vec<KolRow> = diesel::sql_query(
+        "SELECT k.* FROM kols k \
+         JOIN unnest($1::text[], $2::text[]) AS h(platform, username) \
+           ON k.platform = h.platform AND k.username = h.username \
+         ORDER BY k.id FOR UPDATE OF k",
+    )
+    .bind::<Array<Text>, _>(platforms)
+    .bind::<Array<Text>, _>(usernames)
+    .load(conn)
+    .await?;
+    rows.into_iter().map(KolRow::into_kol).collect()
+}
+
+/// Inserts the creators whose handle is not stored yet; returns the ids of those inserted. A
+/// handle already stored (by a concurrent writer since the caller looked) is left alone and
+/// absent from the result.
+///
+/// # Errors
+/// Connection errors, or a [`DbError::RuleViolation`] from a rule of the database.
+pub(crate) async fn insert_new_kols(
+    conn: &mut AsyncPgConnection,
+    kols: &[&NewKol],
+) -> Result<HashMap<Handle, KolId>> {
+    let by_key: HashMap<(&str, &str), &Handle> = kols
+        .iter()
+        .map(|k| {
+            let h = &k.handle;
+            ((h.platform().as_str(), h.username().as_str()), h)
+        })
+        .collect();
+    let values: Vec<KolValues<'_>> = kols.iter().map(|k| KolValues::new(k)).collect();
+    let mut out = HashMap::with_capacity(kols.len());
+    for chunk in values.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(i64, String, String)> = diesel::insert_into(kols::table)
+            .values(chunk)
+            .on_conflict((kols::platform, kols::username))
+            .do_nothing()
+            .returning((kols::id, kols::platform, kols::username))
+            .get_results(conn)
+            .await?;
+        for (id, platform, username) in rows {
+            if let Some(handle) = by_key.get(&(platform.as_str(), username.as_str())) {
+                out.insert((*handle).clone(), KolId(id));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces every field of stored creators (found by handle) with these values. The caller
+/// holds their row locks ([`lock_kols_by_handle`]), so each row exists and takes the update.
+///
+/// # Errors
+/// Connection errors, or a [`DbError::RuleViolation`] from a rule of the database.
+pub(crate) async fn rewrite_kols(conn: &mut AsyncPgConnection, kols: &[&NewKol]) -> Result<()> {
+    let values: Vec<KolValues<'_>> = kols.iter().map(|k| KolValues::new(k)).collect();
+    for chunk in values.chunks(ROWS_PER_STATEMENT) {
+        diesel::insert_into(kols::table)
+            .values(chunk)
+            .on_conflict((kols::platform, kols::username))
+            .do_update()
+            .set((
+                kols::display_name.eq(excluded(kols::display_name)),
+                kols::category.eq(excluded(kols::category)),
+                kols::followers.eq(excluded(kols::followers)),
+                kols::country.eq(excluded(kols::country)),
+                kols::contact.eq(excluded(kols::contact)),
+                kols::sample_links.eq(excluded(kols::sample_links)),
+                kols::extra.eq(excluded(kols::extra)),
+                kols::audience_th_pct.eq(excluded(kols::audience_th_pct)),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -31,7 +31,10 @@ mod tls;
 
 pub use config::{DatabaseUrl, DbConfig, RootCerts, SslMode};
 pub use conversations::{PipelineQuery, Recorded, Thread, TransitionOptions, TransitionOutcome};
-pub use csv_import::{CsvImportReport, SkippedRow};
+pub use csv_import::{
+    Change, CsvImportOptions, CsvImportReport, FieldChange, KolField, SkipReason, SkippedRow,
+    UpdatedKol,
+};
 pub use database::{Database, MIGRATIONS};
 pub use error::{DbError, Result};
 pub use import::{ImportOptions, ImportPhase, ImportProgress, ImportReport};
