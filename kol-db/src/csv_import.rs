@@ -43,7 +43,9 @@
 //! failing the whole import because the other rows are still good, and the report names the
 //! line to fix; a quote left open runs to the end of the file and shows up as one over-long row.
 //!
-//! The report grows with the rows it lists (one entry per skipped row and per update).
+//! The report grows with the rows it lists (one entry per skipped row and per update), and the
+//! import remembers the id of each creator it inserts (to tell, in the report, an update of a
+//! creator that existed before from one of a creator an earlier row created).
 
 mod records;
 
@@ -376,8 +378,12 @@ impl Database {
     /// means), calling `progress` with the number of data rows read so far after every batch.
     ///
     /// The input is read as it arrives: pass a byte slice (`data.as_bytes()`), a
-    /// `tokio::fs::File`, a network stream... A synchronous `std::io::Read` can be read into
-    /// memory first, or streamed through a pipe (`tokio::io::simplex`) from a blocking thread.
+    /// `tokio::fs::File`, a network stream...
+    ///
+    /// Migrating from the earlier synchronous signature `import_csv(input: impl std::io::Read,
+    /// progress)`: a byte slice stays as it is and takes `&CsvImportOptions::default()`; a
+    /// `std::fs::File` becomes `tokio::fs::File::from_std(file)` (or `tokio::fs::File::open`);
+    /// any other `std::io::Read` can be read into a `Vec<u8>` first (`&vec[..]` is a reader).
     ///
     /// # Errors
     /// [`DbError::InvalidArgument`] for options out of range; [`DbError::CsvRead`] when reading
@@ -862,8 +868,7 @@ fn bound_echoes(message: &str) -> String {
         // Inside a quoted string: copy up to ECHO_CHARS units, skip the rest to the closing quote.
         let mut units = 0;
         let mut cut = false;
-        loop {
-            let Some(c) = chars.next() else { break };
+        while let Some(c) = chars.next() {
             if c == '"' {
                 if cut {
                     out.push('…');
