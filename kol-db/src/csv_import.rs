@@ -506,7 +506,7 @@ impl Import {
                 .into_iter()
                 .map(|k| (k.profile.handle.clone(), (k.id, k.profile)))
                 .collect();
-            let mut rewrites: Vec<NewKol> = Vec::new();
+            let mut rewrites: Vec<(KolId, NewKol)> = Vec::new();
             let mut new_rows: Vec<(PendingRow, NewKol)> = Vec::new();
             for row in pending.drain(..) {
                 match existing.get(&row.patch.handle) {
@@ -522,7 +522,7 @@ impl Import {
                                 handle: row.patch.handle.clone(),
                                 changes,
                             });
-                            rewrites.push(merged);
+                            rewrites.push((*id, merged));
                         }
                     }
                     None => {
@@ -531,7 +531,11 @@ impl Import {
                     }
                 }
             }
-            rewrite_kols(conn, &rewrites.iter().collect::<Vec<_>>()).await?;
+            rewrite_kols(
+                conn,
+                &rewrites.iter().map(|(id, k)| (*id, k)).collect::<Vec<_>>(),
+            )
+            .await?;
             let inserted =
                 insert_new_kols(conn, &new_rows.iter().map(|(_, k)| k).collect::<Vec<_>>()).await?;
             for (row, _) in new_rows {

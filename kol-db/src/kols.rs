@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Text};
-use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use kol_core::{Handle, Kol, KolFilter, KolId, NewKol};
 
@@ -343,30 +342,63 @@ pub(crate) async fn insert_new_kols(
     Ok(out)
 }
 
-/// Replaces every field of stored creators (found by handle) with these values. The caller
-/// holds their row locks ([`lock_kols_by_handle`]), so each row exists and takes the update.
+/// Replaces every field but the handle of stored creators, by id, with these values: one
+/// `UPDATE ... FROM (VALUES ...)` per chunk. The caller holds their row locks
+/// ([`lock_kols_by_handle`]), so each row exists and takes the update.
 ///
 /// # Errors
 /// Connection errors, or a [`DbError::RuleViolation`] from a rule of the database.
-pub(crate) async fn rewrite_kols(conn: &mut AsyncPgConnection, kols: &[&NewKol]) -> Result<()> {
-    let values: Vec<KolValues<'_>> = kols.iter().map(|k| KolValues::new(k)).collect();
-    for chunk in values.chunks(ROWS_PER_STATEMENT) {
-        diesel::insert_into(kols::table)
-            .values(chunk)
-            .on_conflict((kols::platform, kols::username))
-            .do_update()
-            .set((
-                kols::display_name.eq(excluded(kols::display_name)),
-                kols::category.eq(excluded(kols::category)),
-                kols::followers.eq(excluded(kols::followers)),
-                kols::country.eq(excluded(kols::country)),
-                kols::contact.eq(excluded(kols::contact)),
-                kols::sample_links.eq(excluded(kols::sample_links)),
-                kols::extra.eq(excluded(kols::extra)),
-                kols::audience_th_pct.eq(excluded(kols::audience_th_pct)),
-            ))
-            .execute(conn)
-            .await?;
+pub(crate) async fn rewrite_kols(
+    conn: &mut AsyncPgConnection,
+    kols: &[(KolId, &NewKol)],
+) -> Result<()> {
+    use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable};
+    // The type of each value of a row, in bind order.
+    const CASTS: [&str; 9] = [
+        "bigint", "text", "text[]", "integer", "text", "text", "text[]", "jsonb", "integer",
+    ];
+    for chunk in kols.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let values: Vec<String> = CASTS
+                    .iter()
+                    .enumerate()
+                    .map(|(c, cast)| format!("${}::{cast}", r * CASTS.len() + c + 1))
+                    .collect();
+                format!("({})", values.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "UPDATE kols AS k SET display_name = v.display_name, category = v.category, \
+             followers = v.followers, country = v.country, contact = v.contact, \
+             sample_links = v.sample_links, extra = v.extra, audience_th_pct = v.audience_th_pct \
+             FROM (VALUES {}) AS v(id, display_name, category, followers, country, contact, \
+             sample_links, extra, audience_th_pct) WHERE k.id = v.id",
+            rows.join(", ")
+        );
+        let mut query = diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>();
+        for (id, kol) in chunk {
+            let v = KolValues::new(kol);
+            query = query
+                .bind::<BigInt, _>(id.get())
+                .bind::<Nullable<Text>, _>(v.display_name)
+                .bind::<Array<Text>, _>(v.category)
+                .bind::<Nullable<Integer>, _>(v.followers)
+                .bind::<Nullable<Text>, _>(v.country)
+                .bind::<Nullable<Text>, _>(v.contact)
+                .bind::<Array<Text>, _>(v.sample_links)
+                .bind::<Jsonb, _>(v.extra)
+                .bind::<Nullable<Integer>, _>(v.audience_th_pct);
+        }
+        let n = query.execute(conn).await?;
+        if n != chunk.len() {
+            // Cannot happen while the caller holds the row locks; refuse rather than report
+            // updates that did not happen.
+            return Err(DbError::TransactionConflict(format!(
+                "updated {n} of {} locked creators",
+                chunk.len()
+            )));
+        }
     }
     Ok(())
 }
