@@ -320,15 +320,22 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
     Ok((s, json))
 }
 
-/// Reads a float32 `.npy` holding one 512-d vector (shape `[512]` or `[1, 512]`).
+/// Reads a float32 `.npy` holding one 512-d vector (shape `[512]` or `[1, 512]`). The header is
+/// checked against the file before anything is allocated ([`crate::npy`]), so a file whose
+/// header claims a huge array is refused, not read.
 ///
 /// # Errors
-/// [`CampaignError::Usage`] naming the file.
+/// [`CampaignError::Usage`] naming the file (exit code 2).
 pub fn read_brief_npy(path: &Path) -> Result<Embedding, CampaignError> {
-    use ndarray_npy::ReadNpyExt;
     let bad = |why: String| CampaignError::Usage(format!("--brief {}: {why}", path.display()));
-    let file = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
-    let array = ndarray::ArrayD::<f32>::read_npy(file).map_err(|e| bad(e.to_string()))?;
+    let max_bytes = (Embedding::DIM * std::mem::size_of::<f32>()) as u64;
+    let array = crate::npy::read_f32::<ndarray::IxDyn>(path, max_bytes).map_err(|e| match e {
+        crate::npy::NpyError::TooLarge { shape, .. } => bad(format!(
+            "expected one {}-value vector, got shape {shape:?}",
+            Embedding::DIM
+        )),
+        other => bad(other.to_string()),
+    })?;
     let values: Vec<f32> = match array.shape() {
         [_] | [1, _] => array.iter().copied().collect(),
         shape => return Err(bad(format!("expected one vector, got shape {shape:?}"))),

@@ -3,5 +3,6 @@
 
 pub mod campaign;
 pub mod catalogue;
+pub mod npy;
 pub mod optimize;
 pub mod search;

@@ -17,9 +17,10 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, ValueEnum};
 use kol_vector::{AnyKol, EmbeddingMatrix, Hit, IvfIndex, IvfParams, Metric, Query, VectorError};
-use ndarray::Array2;
-use ndarray_npy::ReadNpyError;
+use ndarray::{Array2, Ix2};
 use serde::Serialize;
+
+use crate::npy::NpyError;
 
 /// How to search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -139,29 +140,27 @@ impl SearchError {
     }
 }
 
-/// Reads a 2-D float32 `.npy` file.
+/// Largest `.npy` file the example reads: 4 GiB of float32 values (a million 1,024-d vectors).
+/// Larger (or larger-claiming) files are refused before anything is allocated.
+pub const MAX_VECTOR_FILE_BYTES: u64 = 4 << 30;
+
+/// Reads a 2-D float32 `.npy` file, checking its header against the file's size and
+/// [`MAX_VECTOR_FILE_BYTES`] before allocating ([`crate::npy`]).
 ///
 /// # Errors
 /// [`SearchError::File`] naming the file and the problem (missing file, not `.npy`, wrong
-/// dtype, wrong number of dimensions, truncated data).
+/// dtype, wrong number of dimensions, truncated data, more data than the limit).
 pub fn read_vectors(path: &Path, role: &'static str) -> Result<Array2<f32>, SearchError> {
     let file_error = |reason: String| SearchError::File {
         role,
         path: path.display().to_string(),
         reason,
     };
-    ndarray_npy::read_npy::<_, Array2<f32>>(path).map_err(|e| {
+    crate::npy::read_f32::<Ix2>(path, MAX_VECTOR_FILE_BYTES).map_err(|e| {
         file_error(match e {
-            ReadNpyError::Io(io) => format!("cannot read it: {io}"),
-            ReadNpyError::WrongDescriptor(descr) => {
-                format!("expected float32 values, found dtype {descr}")
+            NpyError::Ndim { found, .. } => {
+                format!("expected a 2-D array (one vector per row), found {found}-D")
             }
-            ReadNpyError::WrongNdim(_, actual) => {
-                format!("expected a 2-D array (one vector per row), found {actual}-D")
-            }
-            ReadNpyError::ParseHeader(h) => format!("not a valid .npy file ({h})"),
-            ReadNpyError::MissingData => "the data is truncated".to_owned(),
-            ReadNpyError::ExtraBytes(n) => format!("{n} unexpected bytes after the data"),
             other => other.to_string(),
         })
     })

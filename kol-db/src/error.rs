@@ -174,10 +174,14 @@ pub enum DbError {
     /// Running or reverting migrations failed.
     #[error("migration failed: {0}")]
     Migration(String),
-    /// Reading the CSV input failed (an I/O error or a broken header; bad rows are reported in
-    /// the import report instead).
+    /// The CSV input cannot be imported: it is empty, or its header is over the size limits,
+    /// not UTF-8, or lacks a required column or has an unknown or repeated one (bad rows are
+    /// reported in the import report instead).
     #[error("CSV input: {0}")]
     Csv(String),
+    /// Reading the CSV input failed (an I/O error of the reader); nothing was kept.
+    #[error("reading the CSV input failed: {0}")]
+    CsvRead(#[source] std::io::Error),
     /// The transaction lost a race with a concurrent one (a serialization failure or a
     /// deadlock): PostgreSQL rolled it back, nothing was written, and running it again may
     /// succeed ([`DbError::is_retryable`]).

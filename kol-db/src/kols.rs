@@ -1,9 +1,11 @@
 //! Creators: create, upsert by `(platform, username)`, read, list with filters, delete.
 
+use std::collections::HashMap;
+
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
-use diesel_async::RunQueryDsl;
+use diesel::sql_types::{Array, Bool, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use kol_core::{Handle, Kol, KolFilter, KolId, NewKol};
 
 use crate::database::Database;
@@ -71,20 +73,24 @@ pub struct KolPage {
 pub struct KolQuery {
     /// The filters shared with the creator search.
     pub filter: KolFilter,
-    /// Case- and accent-insensitive substring of the display name or the username.
+    /// Case- and accent-insensitive substring of the display name or the username (`%`, `_`
+    /// and `\`, and what folds into them such as `％`, are literal characters, not wildcards).
     pub name_contains: Option<String>,
 }
 
-/// Escapes the `LIKE` wildcards of a user's search text.
-fn like_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
+/// The `LIKE` pattern "contains the search text" for a bound parameter `p`, in SQL.
+///
+/// The text is folded first (`kol_fold`: `lower(unaccent(...))`, the same folding as the indexed
+/// name), and only then are `\`, `%` and `_` escaped. Escaping before folding would miss the
+/// characters unaccent folds into wildcards (`％` U+FF05 and `﹪` U+FE6A become `%`, `＿` U+FF3F
+/// becomes `_`, `＼` U+FF3C, `﹨` U+FE68 and `∖` U+2216 become `\`), and a search for `％` would
+/// match every creator.
+fn contains_pattern_sql(p: &str) -> String {
+    // E'' literals mean the same whatever `standard_conforming_strings` says: E'\\' is one
+    // backslash, LIKE's escape character.
+    format!(
+        r"'%' || replace(replace(replace(kol_fold({p}), E'\\', E'\\\\'), '%', E'\\%'), '_', E'\\_') || '%'"
+    )
 }
 
 impl Database {
@@ -183,9 +189,10 @@ impl Database {
             .map(str::trim)
             .filter(|n| !n.is_empty());
         if let Some(name) = name {
-            let p = f.bind(Bind::Text(like_escape(name)));
+            let p = f.bind(Bind::Text(name.to_owned()));
             f.clauses.push(format!(
-                "kol_fold(coalesce(k.display_name, '') || ' ' || k.username) LIKE '%' || kol_fold({p}) || '%'"
+                "kol_fold(coalesce(k.display_name, '') || ' ' || k.username) LIKE {}",
+                contains_pattern_sql(&p)
             ));
         }
         let condition = f.condition();
@@ -268,15 +275,137 @@ pub(crate) async fn upsert_kol_on(
     })
 }
 
+/// Rows per multi-row statement below (10 parameters a row; PostgreSQL allows 65,535).
+const ROWS_PER_STATEMENT: usize = 2_000;
+
+/// The stored creators with these handles (absent ones are not returned), locked `FOR UPDATE`
+/// until the end of the caller's transaction, so they cannot change or vanish before it writes.
+/// Locks are taken in id order, so two imports locking overlapping sets cannot deadlock.
+///
+/// # Errors
+/// Connection errors; [`DbError::InvalidStoredData`] for a row kol-core refuses.
+pub(crate) async fn lock_kols_by_handle(
+    conn: &mut AsyncPgConnection,
+    handles: &[&Handle],
+) -> Result<Vec<Kol>> {
+    if handles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let platforms: Vec<&str> = handles.iter().map(|h| h.platform().as_str()).collect();
+    let usernames: Vec<&str> = handles.iter().map(|h| h.username().as_str()).collect();
+    let rows: Vec<KolRow> = diesel::sql_query(
+        "SELECT k.* FROM kols k \
+         JOIN unnest($1::text[], $2::text[]) AS h(platform, username) \
+           ON k.platform = h.platform AND k.username = h.username \
+         ORDER BY k.id FOR UPDATE OF k",
+    )
+    .bind::<Array<Text>, _>(platforms)
+    .bind::<Array<Text>, _>(usernames)
+    .load(conn)
+    .await?;
+    rows.into_iter().map(KolRow::into_kol).collect()
+}
+
+/// Inserts the creators whose handle is not stored yet; returns the ids of those inserted. A
+/// handle already stored (by a concurrent writer since the caller looked) is left alone and
+/// absent from the result.
+///
+/// # Errors
+/// Connection errors, or a [`DbError::RuleViolation`] from a rule of the database.
+pub(crate) async fn insert_new_kols(
+    conn: &mut AsyncPgConnection,
+    kols: &[&NewKol],
+) -> Result<HashMap<Handle, KolId>> {
+    let by_key: HashMap<(&str, &str), &Handle> = kols
+        .iter()
+        .map(|k| {
+            let h = &k.handle;
+            ((h.platform().as_str(), h.username().as_str()), h)
+        })
+        .collect();
+    let values: Vec<KolValues<'_>> = kols.iter().map(|k| KolValues::new(k)).collect();
+    let mut out = HashMap::with_capacity(kols.len());
+    for chunk in values.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(i64, String, String)> = diesel::insert_into(kols::table)
+            .values(chunk)
+            .on_conflict((kols::platform, kols::username))
+            .do_nothing()
+            .returning((kols::id, kols::platform, kols::username))
+            .get_results(conn)
+            .await?;
+        for (id, platform, username) in rows {
+            if let Some(handle) = by_key.get(&(platform.as_str(), username.as_str())) {
+                out.insert((*handle).clone(), KolId(id));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces every field but the handle of stored creators, by id, with these values: one
+/// `UPDATE ... FROM (VALUES ...)` per chunk. The caller holds their row locks
+/// ([`lock_kols_by_handle`]), so each row exists and takes the update.
+///
+/// # Errors
+/// Connection errors, or a [`DbError::RuleViolation`] from a rule of the database.
+pub(crate) async fn rewrite_kols(
+    conn: &mut AsyncPgConnection,
+    kols: &[(KolId, &NewKol)],
+) -> Result<()> {
+    use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable};
+    // The type of each value of a row, in bind order.
+    const CASTS: [&str; 9] = [
+        "bigint", "text", "text[]", "integer", "text", "text", "text[]", "jsonb", "integer",
+    ];
+    for chunk in kols.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let values: Vec<String> = CASTS
+                    .iter()
+                    .enumerate()
+                    .map(|(c, cast)| format!("${}::{cast}", r * CASTS.len() + c + 1))
+                    .collect();
+                format!("({})", values.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "UPDATE kols AS k SET display_name = v.display_name, category = v.category, \
+             followers = v.followers, country = v.country, contact = v.contact, \
+             sample_links = v.sample_links, extra = v.extra, audience_th_pct = v.audience_th_pct \
+             FROM (VALUES {}) AS v(id, display_name, category, followers, country, contact, \
+             sample_links, extra, audience_th_pct) WHERE k.id = v.id",
+            rows.join(", ")
+        );
+        let mut query = diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>();
+        for (id, kol) in chunk {
+            let v = KolValues::new(kol);
+            query = query
+                .bind::<BigInt, _>(id.get())
+                .bind::<Nullable<Text>, _>(v.display_name)
+                .bind::<Array<Text>, _>(v.category)
+                .bind::<Nullable<Integer>, _>(v.followers)
+                .bind::<Nullable<Text>, _>(v.country)
+                .bind::<Nullable<Text>, _>(v.contact)
+                .bind::<Array<Text>, _>(v.sample_links)
+                .bind::<Jsonb, _>(v.extra)
+                .bind::<Nullable<Integer>, _>(v.audience_th_pct);
+        }
+        let n = query.execute(conn).await?;
+        if n != chunk.len() {
+            // Cannot happen while the caller holds the row locks; refuse rather than report
+            // updates that did not happen.
+            return Err(DbError::TransactionConflict(format!(
+                "updated {n} of {} locked creators",
+                chunk.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_wildcards_are_escaped() {
-        assert_eq!(like_escape("50%_off\\"), "50\\%\\_off\\\\");
-        assert_eq!(like_escape("porji"), "porji");
-    }
 
     #[test]
     fn page_sizes_are_checked() {

@@ -38,7 +38,10 @@ pub use conversations::{
     Agreed, Agreement, Opened, PipelineQuery, Recorded, Thread, TransitionOptions,
     TransitionOutcome,
 };
-pub use csv_import::{CsvImportReport, SkippedRow};
+pub use csv_import::{
+    Change, CsvImportOptions, CsvImportReport, FieldChange, KolField, SkipReason, SkippedRow,
+    UpdatedKol,
+};
 pub use database::{Database, MIGRATIONS};
 pub use deliverables::SnapshotRecorded;
 pub use error::{DbError, Result};

@@ -335,3 +335,50 @@ async fn media_and_rate_cards_round_trip() {
     );
     assert_eq!(t.count("kol_media").await.unwrap(), stored.len() as i64);
 }
+
+/// `％`, `＿` and `＼` (and the other characters unaccent folds to `%`, `_`, `\`) are literal in
+/// a name search, like their ASCII forms: the search escapes the wildcards after folding.
+#[tokio::test]
+async fn name_search_wildcards_stay_literal_after_folding() {
+    let t = test_db().await;
+    let db = t.db();
+    let names = [
+        "50％ off",
+        "100% real",
+        "snake＿case",
+        "under_score",
+        "back＼slash",
+        "back\\slash",
+        "Plain",
+        "Another plain one",
+    ];
+    let mut ids = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        // Usernames without `_`, so only the display names hold the characters searched.
+        let mut k = kol(i);
+        k.handle = Handle::new(Platform::Tiktok, &format!("person.{i}")).unwrap();
+        k.display_name = Some(PlainText::new(name).unwrap());
+        ids.push(db.create_kol(&k).await.unwrap().id);
+    }
+    let cases: [(&str, &[usize]); 9] = [
+        ("％", &[0, 1]),
+        ("%", &[0, 1]),
+        ("﹪", &[0, 1]),
+        ("＿", &[2, 3]),
+        ("_", &[2, 3]),
+        ("＼", &[4, 5]),
+        ("\\", &[4, 5]),
+        ("0％ o", &[0]),
+        ("e＿c", &[2]),
+    ];
+    for (search, expected) in cases {
+        let query = KolQuery {
+            name_contains: Some(search.to_owned()),
+            ..Default::default()
+        };
+        let got = db.list_kols(&query, Page::first(100)).await.unwrap();
+        let got: Vec<KolId> = got.kols.iter().map(|k| k.id).collect();
+        let want: Vec<KolId> = expected.iter().map(|&i| ids[i]).collect();
+        assert_eq!(got, want, "search {search:?}");
+    }
+}
