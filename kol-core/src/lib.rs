@@ -31,6 +31,7 @@ pub mod country;
 pub mod deliverable;
 pub mod embedding;
 pub mod error;
+pub mod estimate;
 pub mod filter;
 pub mod handle;
 pub mod ids;
@@ -60,6 +61,10 @@ pub use deliverable::{
 };
 pub use embedding::Embedding;
 pub use error::{CoreError, Result};
+pub use estimate::{
+    Backtest, CalibratedReach, CalibrationConfig, HeldOutPost, LearnedFactor, PastPost,
+    PredictionError, ReachCalibration, backtest,
+};
 pub use filter::{KolFacts, KolFilter, OutreachFilter};
 pub use handle::{Handle, Username};
 pub use ids::{
@@ -71,7 +76,8 @@ pub use message::{Direction, Message, MessageBody, NewMessage};
 pub use metrics::{AudienceShare, FollowerTier, Followers, PG_INTEGER_MAX, PriceThb, Reach};
 pub use platform::Platform;
 pub use rate_card::{
-    DeliverableItem, FlatReach, NewRateCard, RateCard, ReachEstimator, TieredReach,
+    Calibration, DeliverableItem, FlatReach, NewRateCard, RateCard, ReachBasis, ReachContext,
+    ReachEstimate, ReachEstimator, ReachSource, TieredReach, card_or_heuristic,
 };
 pub use results::{Count, NewSnapshot, PostMetrics, Snapshot};
 pub use search::{KolMatch, KolSearch, SearchMode, SearchRequest, order_matches};
