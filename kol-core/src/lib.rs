@@ -41,6 +41,7 @@ pub mod message;
 pub mod metrics;
 pub mod platform;
 pub mod rate_card;
+pub mod report;
 pub mod results;
 pub mod search;
 pub mod text;
@@ -78,6 +79,11 @@ pub use platform::Platform;
 pub use rate_card::{
     Calibration, DeliverableItem, FlatReach, NewRateCard, RateCard, ReachBasis, ReachContext,
     ReachEstimate, ReachEstimator, ReachSource, TieredReach, card_or_heuristic,
+};
+pub use report::{
+    BudgetLine, CampaignReport, CountDrop, CreatorRow, DeliverableLine, DeliveryCounts,
+    DeliveryState, LatestSnapshot, PlanSummary, ReachVerdict, ReportInput, ReportTotals,
+    ReportWarning,
 };
 pub use results::{Count, NewSnapshot, PostMetrics, Snapshot};
 pub use search::{KolMatch, KolSearch, SearchMode, SearchRequest, order_matches};
