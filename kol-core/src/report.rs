@@ -562,6 +562,46 @@ struct RowBuilder {
     views_stood_in: u32,
 }
 
+/// The drops in one post's snapshots (in capture order): each snapshot against the one before
+/// for views, likes, comments, shares and saves, and against the last one that reported a reach
+/// for reach (platforms do not report reach in every snapshot). A reach drop against the very
+/// snapshot before shares its entry; against an older one it has its own.
+fn count_drops_of<'s>(
+    run: &[&'s Snapshot],
+) -> Vec<(&'s Snapshot, &'s Snapshot, Vec<&'static str>)> {
+    let mut drops = Vec::new();
+    let mut last_reach: Option<(&Snapshot, crate::results::Count)> = None;
+    let mut previous: Option<&Snapshot> = None;
+    for &now in run {
+        let metrics = now.snapshot.metrics();
+        let reach_dropped_from = match (last_reach, metrics.reach) {
+            (Some((at, before)), Some(reach)) if reach < before => Some(at),
+            _ => None,
+        };
+        if let Some(before) = previous {
+            let mut counts: Vec<&'static str> = metrics
+                .decreases_since(before.snapshot.metrics())
+                .into_iter()
+                .filter(|c| *c != "reach")
+                .collect();
+            if reach_dropped_from.is_some_and(|at| at.id == before.id) {
+                counts.push("reach");
+            }
+            if !counts.is_empty() {
+                drops.push((before, now, counts));
+            }
+        }
+        if let Some(at) = reach_dropped_from.filter(|at| previous.is_none_or(|p| p.id != at.id)) {
+            drops.push((at, now, vec!["reach"]));
+        }
+        if let Some(reach) = metrics.reach {
+            last_reach = Some((now, reach));
+        }
+        previous = Some(now);
+    }
+    drops
+}
+
 /// The row of `kol_id`, created (with its campaign entry, if any) when it has none yet.
 fn row<'r>(
     rows: &'r mut BTreeMap<KolId, RowBuilder>,
@@ -774,24 +814,17 @@ impl CampaignReport {
                     row.views_stood_in += 1;
                 }
             }
-            for pair in run.windows(2) {
-                let (earlier, later) = (pair[0], pair[1]);
-                let counts = later
-                    .snapshot
-                    .metrics()
-                    .decreases_since(earlier.snapshot.metrics());
-                if !counts.is_empty() {
-                    row.count_drops += 1;
-                    count_drops.push(CountDrop {
-                        kol_id: parts.kol_id,
-                        deliverable_id: parts.id,
-                        earlier: earlier.id,
-                        earlier_captured_at: earlier.snapshot.captured_at(),
-                        later: later.id,
-                        later_captured_at: later.snapshot.captured_at(),
-                        counts,
-                    });
-                }
+            for drop in count_drops_of(run) {
+                row.count_drops += 1;
+                count_drops.push(CountDrop {
+                    kol_id: parts.kol_id,
+                    deliverable_id: parts.id,
+                    earlier: drop.0.id,
+                    earlier_captured_at: drop.0.snapshot.captured_at(),
+                    later: drop.1.id,
+                    later_captured_at: drop.1.snapshot.captured_at(),
+                    counts: drop.2,
+                });
             }
             lines.push(DeliverableLine {
                 id: parts.id,
@@ -806,8 +839,15 @@ impl CampaignReport {
             });
         }
         lines.sort_unstable_by_key(|l| (l.kol_id, l.id));
-        count_drops
-            .sort_unstable_by_key(|c| (c.kol_id, c.deliverable_id, c.later_captured_at, c.later));
+        count_drops.sort_unstable_by_key(|c| {
+            (
+                c.kol_id,
+                c.deliverable_id,
+                c.later_captured_at,
+                c.later,
+                c.earlier,
+            )
+        });
 
         // Rows, totals, budget.
         let mut creators = Vec::with_capacity(rows.len());
