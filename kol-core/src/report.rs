@@ -23,7 +23,8 @@
 //! - **Views**, **engagements** (likes + comments + shares + saves) and **reach** are sums over
 //!   the measured posts' latest snapshots; reach sums only the posts whose platform reported a
 //!   reach (`posts_with_reach` says how many did). Reach summed over several posts counts a
-//!   person who saw two of them twice.
+//!   person who saw two of them twice. Sums saturate at `u64::MAX` (1.8e19, far beyond any real
+//!   count; each snapshot count is at most `i64::MAX`), so every figure fits a JSON integer.
 //! - **CPM** = spend x 1,000 / views (THB per thousand views), **CPE** = spend / engagements
 //!   (THB per engagement), **engagement rate** = engagements / views. Each is `None` when its
 //!   denominator is 0, never NaN or infinite.
@@ -245,7 +246,7 @@ pub enum ReachVerdict {
         /// The rate card's reach.
         promised: u32,
         /// Reach delivered (views where the platform gives no reach).
-        delivered: u128,
+        delivered: u64,
         /// Posts whose views stood in for reach.
         views_stood_in: u32,
     },
@@ -254,9 +255,9 @@ pub enum ReachVerdict {
         /// The rate card's reach.
         promised: u32,
         /// Reach delivered (views where the platform gives no reach).
-        delivered: u128,
+        delivered: u64,
         /// `promised - delivered`.
-        shortfall: u128,
+        shortfall: u64,
         /// Posts whose views stood in for reach.
         views_stood_in: u32,
     },
@@ -279,13 +280,13 @@ pub struct CreatorRow {
     /// Its deliverables.
     pub deliverables: DeliveryCounts,
     /// Views of its measured posts.
-    pub views: u128,
+    pub views: u64,
     /// Reach of its measured posts that report one.
-    pub reach: u128,
+    pub reach: u64,
     /// Measured posts that report a reach.
     pub posts_with_reach: u32,
     /// Likes + comments + shares + saves of its measured posts.
-    pub engagements: u128,
+    pub engagements: u64,
     /// Count drops found in its posts' snapshots.
     pub count_drops: u32,
     /// THB per 1,000 views.
@@ -316,13 +317,13 @@ pub struct ReportTotals {
     /// Deliverables.
     pub deliverables: DeliveryCounts,
     /// Views.
-    pub views: u128,
+    pub views: u64,
     /// Reach (posts that report one).
-    pub reach: u128,
+    pub reach: u64,
     /// Measured posts that report a reach.
     pub posts_with_reach: u32,
     /// Engagements.
-    pub engagements: u128,
+    pub engagements: u64,
     /// Count drops.
     pub count_drops: u32,
     /// THB per 1,000 views.
@@ -553,12 +554,12 @@ struct RowBuilder {
     entry: Option<CampaignKol>,
     planned: Option<PlannedItem>,
     deliverables: DeliveryCounts,
-    views: u128,
-    reach: u128,
+    views: u64,
+    reach: u64,
     posts_with_reach: u32,
-    engagements: u128,
+    engagements: u64,
     count_drops: u32,
-    delivered: u128,
+    delivered: u64,
     views_stood_in: u32,
 }
 
@@ -614,13 +615,13 @@ fn row<'r>(
     })
 }
 
-fn ratio(numerator: f64, denominator: u128) -> Option<f64> {
-    // u128 -> f64 is finite (at most 3.4e38) and positive here, so the quotient is finite.
+fn ratio(numerator: f64, denominator: u64) -> Option<f64> {
+    // u64 -> f64 is finite (at most 1.8e19) and positive here, so the quotient is finite.
     (denominator > 0).then(|| numerator / denominator as f64)
 }
 
 /// CPM, CPE and engagement rate of a spend, views and engagements.
-fn ratios(spend: u64, views: u128, engagements: u128) -> (Option<f64>, Option<f64>, Option<f64>) {
+fn ratios(spend: u64, views: u64, engagements: u64) -> (Option<f64>, Option<f64>, Option<f64>) {
     let spend = spend as f64;
     (
         ratio(spend * 1_000.0, views),
@@ -803,14 +804,16 @@ impl CampaignReport {
             row.deliverables.add(state, latest.is_some());
             if let Some(latest) = &latest {
                 let m = &latest.metrics;
-                row.views += u128::from(m.views.get());
-                row.engagements += m.engagements();
+                row.views = row.views.saturating_add(m.views.get());
+                row.engagements = row
+                    .engagements
+                    .saturating_add(u64::try_from(m.engagements()).unwrap_or(u64::MAX));
                 if let Some(reach) = m.reach {
-                    row.reach += u128::from(reach.get());
+                    row.reach = row.reach.saturating_add(reach.get());
                     row.posts_with_reach += 1;
-                    row.delivered += u128::from(reach.get());
+                    row.delivered = row.delivered.saturating_add(reach.get());
                 } else {
-                    row.delivered += u128::from(m.views.get());
+                    row.delivered = row.delivered.saturating_add(m.views.get());
                     row.views_stood_in += 1;
                 }
             }
@@ -900,10 +903,10 @@ impl CampaignReport {
             }
             totals.spend += spend;
             totals.deliverables.sum(&r.deliverables);
-            totals.views += r.views;
-            totals.reach += r.reach;
+            totals.views = totals.views.saturating_add(r.views);
+            totals.reach = totals.reach.saturating_add(r.reach);
             totals.posts_with_reach += r.posts_with_reach;
-            totals.engagements += r.engagements;
+            totals.engagements = totals.engagements.saturating_add(r.engagements);
             totals.count_drops += r.count_drops;
             creators.push(CreatorRow {
                 kol_id,
@@ -985,7 +988,7 @@ fn verdict(r: &RowBuilder, confirmed: bool) -> ReachVerdict {
     }
     let promised = planned.est_reach.get();
     let delivered = r.delivered;
-    if delivered >= u128::from(promised) {
+    if delivered >= u64::from(promised) {
         ReachVerdict::Met {
             promised,
             delivered,
@@ -995,7 +998,7 @@ fn verdict(r: &RowBuilder, confirmed: bool) -> ReachVerdict {
         ReachVerdict::Short {
             promised,
             delivered,
-            shortfall: u128::from(promised) - delivered,
+            shortfall: u64::from(promised) - delivered,
             views_stood_in: r.views_stood_in,
         }
     }
@@ -1157,13 +1160,13 @@ impl fmt::Display for CampaignReport {
                 format!("{}/{}", d.posted, d.total),
                 d.late.to_string(),
                 d.missed.to_string(),
-                compact(r.views),
+                compact(r.views.into()),
                 if r.posts_with_reach > 0 {
-                    compact(r.reach)
+                    compact(r.reach.into())
                 } else {
                     "-".to_owned()
                 },
-                compact(r.engagements),
+                compact(r.engagements.into()),
                 money(r.cpm),
                 money(r.cpe),
                 percent(r.engagement_rate),
@@ -1183,13 +1186,13 @@ impl fmt::Display for CampaignReport {
             format!("{}/{}", d.posted, d.total),
             d.late.to_string(),
             d.missed.to_string(),
-            compact(t.views),
+            compact(t.views.into()),
             if t.posts_with_reach > 0 {
-                compact(t.reach)
+                compact(t.reach.into())
             } else {
                 "-".to_owned()
             },
-            compact(t.engagements),
+            compact(t.engagements.into()),
             money(t.cpm),
             money(t.cpe),
             percent(t.engagement_rate),
@@ -1279,7 +1282,7 @@ impl fmt::Display for CampaignReport {
                         "  creator {}: promised {}, delivered {}{note}",
                         r.kol_id,
                         thousands(promised.into()),
-                        thousands(delivered)
+                        thousands(delivered.into())
                     )?;
                 }
             }
