@@ -20,6 +20,8 @@
 //! | `campaigns`, `campaign_plan_items`, `campaign_kols` | [`Campaign`], [`NewCampaign`], [`CampaignStatus`], [`CampaignPeriod`], [`PlanRecord`], [`PlannedItem`], [`CampaignKol`], [`CampaignKolStatus`] |
 //! | `deliverables` | [`Deliverable`], [`NewDeliverable`], [`DeliverableStatus`], [`PostUrl`], [`Post`] |
 //! | `post_snapshots` | [`Snapshot`], [`NewSnapshot`], [`PostMetrics`], [`Count`] |
+//! | computed: plan versus actual ([`report`]) | [`CampaignReport`] from a [`ReportInput`]: per creator and campaign spend, budget and overrun, views, reach, CPM, CPE, engagement rate, late and missed deliverables, count drops, creators short of their rate card's reach; JSON and a table |
+//! | computed: reach that learns ([`estimate`]) | [`CalibratedReach`] (a [`ReachEstimator`] adjusted by each creator's own past posts, [`PastPost`], [`ReachCalibration`]) and [`backtest`] (held-out error against the plain figures) |
 
 #![warn(missing_docs)]
 
