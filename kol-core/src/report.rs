@@ -68,7 +68,10 @@ use crate::campaign::{
     Campaign, CampaignKol, CampaignKolStatus, CampaignPeriod, PlanMode, PlanRecord, PlannedItem,
 };
 use crate::deliverable::{Deliverable, DeliverableStatus};
+use crate::estimate::PastPost;
 use crate::ids::{CampaignId, DeliverableId, KolId, SnapshotId};
+use crate::metrics::Reach;
+use crate::platform::Platform;
 use crate::rate_card::DeliverableItem;
 use crate::results::{PostMetrics, Snapshot};
 
@@ -199,6 +202,8 @@ pub struct DeliverableLine {
     pub state: DeliveryState,
     /// When its post went up.
     pub posted_at: Option<DateTime<Utc>>,
+    /// The platform of its post.
+    pub platform: Option<Platform>,
     /// The snapshots of its post the report used.
     pub snapshots: u32,
     /// The latest of them.
@@ -837,6 +842,7 @@ impl CampaignReport {
                 status: parts.status,
                 state,
                 posted_at: d.post().map(|p| p.posted_at),
+                platform: d.post().map(|p| p.url.platform()),
                 snapshots: u32::try_from(run.len()).unwrap_or(u32::MAX),
                 latest,
             });
@@ -960,6 +966,54 @@ impl CampaignReport {
             short_of_promised_reach: short,
             warnings,
         }
+    }
+
+    /// The campaign's measured posts as history for [`CalibratedReach`](crate::CalibratedReach):
+    /// one [`PastPost`] per posted deliverable with a snapshot whose creator's plan item is
+    /// the deliverable's item and states the rate card's reach (`reach_estimated == false`: an
+    /// estimated figure may itself be calibrated already, and learning against it would count
+    /// the correction twice). A creator with several deliverables of its item is expected to
+    /// bring an equal share of the item's `est_reach` with each (the shares add up to it, as
+    /// in the reach verdict); what a post reached is [`PastPost::observed_from`] its latest
+    /// snapshot. In deliverable order (by creator, then id).
+    pub fn past_posts(&self) -> Vec<PastPost> {
+        let mut posts = Vec::new();
+        for row in &self.creators {
+            let Some(planned) = row.planned.as_ref().filter(|p| !p.reach_estimated) else {
+                continue;
+            };
+            let lines: Vec<&DeliverableLine> = self
+                .deliverables
+                .iter()
+                .filter(|l| l.kol_id == row.kol_id && l.item == planned.item)
+                .collect();
+            let Ok(share) = u32::try_from(lines.len()) else {
+                continue;
+            };
+            if share == 0 {
+                continue;
+            }
+            // est_reach / share, rounded to the nearest person; at most est_reach, so a Reach.
+            let expected = (planned.est_reach.get() + share / 2) / share;
+            let Ok(expected) = Reach::new(i64::from(expected)) else {
+                continue;
+            };
+            for line in lines {
+                if let (Some(latest), Some(posted_at), Some(platform)) =
+                    (line.latest, line.posted_at, line.platform)
+                {
+                    posts.push(PastPost {
+                        kol_id: row.kol_id,
+                        platform,
+                        item: line.item.clone(),
+                        posted_at,
+                        expected,
+                        observed: PastPost::observed_from(&latest.metrics),
+                    });
+                }
+            }
+        }
+        posts
     }
 
     /// The report as a plain-text table (what `Display` prints).
@@ -1644,6 +1698,46 @@ mod tests {
                     snapshot_id: SnapshotId(7),
                     deliverable_id: DeliverableId(2)
                 },
+            ]
+        );
+    }
+
+    #[test]
+    fn measured_posts_become_history() {
+        let mut s = scenario();
+        // A third ig_post of creator 20 (posted, measured): each of the three is expected a
+        // third of its 20,000.
+        s.deliverables.push(deliverable(
+            8,
+            20,
+            DeliverableItem::IG_POST,
+            20,
+            DeliverableStatus::Posted,
+            Some(at(12, 19, 0)),
+        ));
+        s.snapshots
+            .push(snapshot(8, 8, at(12, 19, 6), 9_000, 100, Some(7_000)));
+        let posts = build(&s).past_posts();
+        let summary: Vec<(i64, Platform, u32, u64)> = posts
+            .iter()
+            .map(|p| {
+                (
+                    p.kol_id.get(),
+                    p.platform,
+                    p.expected.get(),
+                    p.observed.get(),
+                )
+            })
+            .collect();
+        // Creator 10: its one video, views standing in for reach. Creator 20: two posts, the
+        // missed one counts in the share but is not a post. Creator 30's reach was estimated;
+        // creator 60 has no plan item.
+        assert_eq!(
+            summary,
+            [
+                (10, Platform::Tiktok, 50_000, 60_000),
+                (20, Platform::Instagram, 6_667, 15_000),
+                (20, Platform::Instagram, 6_667, 7_000),
             ]
         );
     }

@@ -486,5 +486,19 @@ proptest! {
         prop_assert!(r.warnings.windows(2).all(|w| w[0] < w[1]), "warnings sorted, once each");
         let json = serde_json::to_string(&r).unwrap();
         prop_assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
+        // History for the estimator: measured posts of rate-card promises, shares that add up
+        // to at most the promise.
+        let posts = r.past_posts();
+        for c in &r.creators {
+            let mine: Vec<&PastPost> = posts.iter().filter(|p| p.kol_id == c.kol_id).collect();
+            if let Some(planned) = c.planned.as_ref().filter(|p| !p.reach_estimated) {
+                let expected: u64 = mine.iter().map(|p| u64::from(p.expected.get())).sum();
+                prop_assert!(expected <= u64::from(planned.est_reach.get()) + mine.len() as u64);
+                prop_assert!(mine.iter().all(|p| p.item == planned.item));
+            } else {
+                prop_assert!(mine.is_empty());
+            }
+        }
+        prop_assert!(posts.len() <= r.totals.deliverables.measured as usize);
     }
 }
