@@ -16,8 +16,8 @@ use kol_core::{
     CalibratedReach, CalibrationConfig, Campaign, CampaignId, CampaignKol, CampaignKolStatus,
     CampaignPeriod, CampaignReport, CampaignStatus, ConversationId, Count, Deliverable,
     DeliverableId, DeliverableItem, DeliverableParts, DeliverableStatus, Followers, KolId,
-    NewCampaign, NewSnapshot, PastPost, People, PlainText, Platform, PlanMode, PlanRecord,
-    PlannedItem, Post, PostMetrics, PostUrl, PriceThb, Reach, ReachCalibration, ReachContext,
+    NewCampaign, NewSnapshot, PastPost, People, PlainText, PlanMode, PlanRecord, PlannedItem,
+    Platform, Post, PostMetrics, PostUrl, PriceThb, Reach, ReachCalibration, ReachContext,
     ReachEstimator, ReportInput, Snapshot, SnapshotId, TieredReach, backtest,
 };
 use kol_optimizer::instances::SplitMix64;
