@@ -20,6 +20,8 @@
 //! | `campaigns`, `campaign_plan_items`, `campaign_kols` | [`Campaign`], [`NewCampaign`], [`CampaignStatus`], [`CampaignPeriod`], [`PlanRecord`], [`PlannedItem`], [`CampaignKol`], [`CampaignKolStatus`] |
 //! | `deliverables` | [`Deliverable`], [`NewDeliverable`], [`DeliverableStatus`], [`PostUrl`], [`Post`] |
 //! | `post_snapshots` | [`Snapshot`], [`NewSnapshot`], [`PostMetrics`], [`Count`] |
+//! | computed: plan versus actual ([`report`]) | [`CampaignReport`] from a [`ReportInput`]: per creator and campaign spend, budget and overrun, views, reach, CPM, CPE, engagement rate, late and missed deliverables, count drops, creators short of their rate card's reach; JSON and a table |
+//! | computed: reach that learns ([`estimate`]) | [`CalibratedReach`] (a [`ReachEstimator`] adjusted by each creator's own past posts, [`PastPost`], [`ReachCalibration`]) and [`backtest`] (held-out error against the plain figures) |
 
 #![warn(missing_docs)]
 
@@ -31,6 +33,7 @@ pub mod country;
 pub mod deliverable;
 pub mod embedding;
 pub mod error;
+pub mod estimate;
 pub mod filter;
 pub mod handle;
 pub mod ids;
@@ -40,6 +43,7 @@ pub mod message;
 pub mod metrics;
 pub mod platform;
 pub mod rate_card;
+pub mod report;
 pub mod results;
 pub mod search;
 pub mod text;
@@ -60,6 +64,10 @@ pub use deliverable::{
 };
 pub use embedding::Embedding;
 pub use error::{CoreError, Result};
+pub use estimate::{
+    Backtest, CalibratedReach, CalibrationConfig, HeldOutPost, LearnedFactor, PastPost,
+    PredictionError, ReachCalibration, backtest,
+};
 pub use filter::{KolFacts, KolFilter, OutreachFilter};
 pub use handle::{Handle, Username};
 pub use ids::{
@@ -71,7 +79,13 @@ pub use message::{Direction, Message, MessageBody, NewMessage};
 pub use metrics::{AudienceShare, FollowerTier, Followers, PG_INTEGER_MAX, PriceThb, Reach};
 pub use platform::Platform;
 pub use rate_card::{
-    DeliverableItem, FlatReach, NewRateCard, RateCard, ReachEstimator, TieredReach,
+    Calibration, DeliverableItem, FlatReach, NewRateCard, RateCard, ReachBasis, ReachContext,
+    ReachEstimate, ReachEstimator, ReachSource, TieredReach, card_or_heuristic,
+};
+pub use report::{
+    BudgetLine, CampaignReport, CountDrop, CreatorRow, DeliverableLine, DeliveryCounts,
+    DeliveryState, LatestSnapshot, PlanSummary, ReachVerdict, ReportInput, ReportTotals,
+    ReportWarning,
 };
 pub use results::{Count, NewSnapshot, PostMetrics, Snapshot};
 pub use search::{KolMatch, KolSearch, SearchMode, SearchRequest, order_matches};

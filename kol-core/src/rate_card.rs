@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{CoreError, Result};
 use crate::ids::{KolId, RateCardId};
 use crate::metrics::{FollowerTier, Followers, PriceThb, Reach};
+use crate::platform::Platform;
 
 /// The name of a deliverable on a rate card (`bundle`, `tiktok_video`, `ig_story`...).
 ///
@@ -159,13 +160,131 @@ pub struct RateCard {
     pub card: NewRateCard,
 }
 
-/// A pure rule that estimates the reach of one deliverable from a creator's follower count.
+/// What an estimator may know about the deliverable whose reach it estimates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReachContext<'a> {
+    /// The creator.
+    pub kol_id: KolId,
+    /// The platform the creator posts on.
+    pub platform: Platform,
+    /// The rate-card item.
+    pub item: &'a DeliverableItem,
+    /// The creator's follower count, when known.
+    pub followers: Option<Followers>,
+    /// The reach the rate card states for the item, when it states one.
+    pub card_reach: Option<Reach>,
+}
+
+impl<'a> ReachContext<'a> {
+    /// A context for one item of one creator, with no follower count and no card reach.
+    pub fn new(kol_id: KolId, platform: Platform, item: &'a DeliverableItem) -> Self {
+        Self {
+            kol_id,
+            platform,
+            item,
+            followers: None,
+            card_reach: None,
+        }
+    }
+}
+
+/// Where a first figure came from, before any calibration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReachBasis {
+    /// The rate card's own `est_reach`.
+    RateCard,
+    /// The follower heuristic ([`ReachEstimator::estimate_reach`]).
+    FollowerHeuristic,
+}
+
+/// How a first figure was adjusted by a creator's own past posts (see
+/// [`CalibratedReach`](crate::CalibratedReach)).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Calibration {
+    /// Where the figure that was adjusted came from.
+    pub basis: ReachBasis,
+    /// That figure.
+    pub base_reach: Reach,
+    /// What it was multiplied by (`1.0`: no change).
+    pub factor: f64,
+    /// Past posts of the creator on this platform (any item) the factor learned from.
+    pub platform_posts: u32,
+    /// Of those, the posts of this very item.
+    pub item_posts: u32,
+}
+
+/// Where an estimate came from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum ReachSource {
+    /// The rate card's `est_reach`, as stated.
+    RateCard,
+    /// The follower heuristic, the card stating no reach.
+    FollowerHeuristic,
+    /// A first figure adjusted by the creator's own past posts.
+    Calibrated(Calibration),
+}
+
+impl ReachSource {
+    /// Where the first figure came from (for a calibrated figure, what was calibrated).
+    pub fn basis(&self) -> ReachBasis {
+        match self {
+            Self::RateCard => ReachBasis::RateCard,
+            Self::FollowerHeuristic => ReachBasis::FollowerHeuristic,
+            Self::Calibrated(c) => c.basis,
+        }
+    }
+}
+
+/// An estimated reach and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ReachEstimate {
+    /// The figure.
+    pub reach: Reach,
+    /// Where it came from.
+    #[serde(flatten)]
+    pub source: ReachSource,
+}
+
+/// A pure rule that estimates the reach of one deliverable.
 ///
-/// Implement it to plug in your own figures (per platform, per category, from past campaigns);
-/// closures `Fn(Followers) -> Reach` implement it too.
+/// [`estimate_reach`](ReachEstimator::estimate_reach) is the follower heuristic;
+/// [`estimate`](ReachEstimator::estimate) sees the whole [`ReachContext`] (creator, platform,
+/// item, card reach) and says where its figure came from. Its default keeps the plain rule: the
+/// card's reach when it states one, else the heuristic for the creator's followers.
+///
+/// Implement it to plug in your own figures (per platform, per category, from past campaigns:
+/// [`CalibratedReach`](crate::CalibratedReach) learns from a creator's own posts); closures
+/// `Fn(Followers) -> Reach` implement it too.
 pub trait ReachEstimator {
     /// Estimated reach for a creator with `followers`.
     fn estimate_reach(&self, followers: Followers) -> Reach;
+
+    /// Estimated reach of one deliverable, with where it came from; `None` when the card states
+    /// no reach and the creator's follower count is unknown.
+    fn estimate(&self, context: &ReachContext<'_>) -> Option<ReachEstimate> {
+        card_or_heuristic(self, context)
+    }
+}
+
+/// The plain rule: the card's reach when it states one, else `estimator`'s heuristic for the
+/// creator's followers, else `None`. [`ReachEstimator::estimate`]'s default.
+pub fn card_or_heuristic<E: ReachEstimator + ?Sized>(
+    estimator: &E,
+    context: &ReachContext<'_>,
+) -> Option<ReachEstimate> {
+    match (context.card_reach, context.followers) {
+        (Some(reach), _) => Some(ReachEstimate {
+            reach,
+            source: ReachSource::RateCard,
+        }),
+        (None, Some(followers)) => Some(ReachEstimate {
+            reach: estimator.estimate_reach(followers),
+            source: ReachSource::FollowerHeuristic,
+        }),
+        (None, None) => None,
+    }
 }
 
 impl<F: Fn(Followers) -> Reach> ReachEstimator for F {
@@ -275,6 +394,44 @@ mod tests {
         assert_eq!(est.estimate_reach(f(2_000_000)).get(), 160_000);
         assert_eq!(est.estimate_reach(Followers::MAX).get(), 171_798_691);
         assert!(TieredReach::new([10_001, 0, 0, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn default_estimate_is_the_card_else_the_heuristic() {
+        let item = DeliverableItem::TIKTOK_VIDEO;
+        let mut ctx = ReachContext::new(KolId(7), Platform::Tiktok, &item);
+        let custom = |_f: Followers| Reach::new(7).unwrap();
+        let dynamic: &dyn ReachEstimator = &FlatReach;
+        assert_eq!(TieredReach::default().estimate(&ctx), None);
+        assert_eq!(custom.estimate(&ctx), None);
+        ctx.followers = Some(Followers::new(50_000).unwrap());
+        let heuristic = |reach: i64| ReachEstimate {
+            reach: Reach::new(reach).unwrap(),
+            source: ReachSource::FollowerHeuristic,
+        };
+        assert_eq!(
+            TieredReach::default().estimate(&ctx),
+            Some(heuristic(11_000))
+        );
+        assert_eq!(dynamic.estimate(&ctx), Some(heuristic(10_000)));
+        assert_eq!(custom.estimate(&ctx), Some(heuristic(7)));
+        ctx.card_reach = Some(Reach::new(42).unwrap());
+        let card = ReachEstimate {
+            reach: Reach::new(42).unwrap(),
+            source: ReachSource::RateCard,
+        };
+        for estimate in [
+            TieredReach::default().estimate(&ctx),
+            dynamic.estimate(&ctx),
+            custom.estimate(&ctx),
+        ] {
+            assert_eq!(estimate, Some(card));
+            assert_eq!(card.source.basis(), ReachBasis::RateCard);
+        }
+        assert_eq!(
+            serde_json::to_value(card).unwrap(),
+            serde_json::json!({"reach": 42, "source": "rate_card"})
+        );
     }
 
     #[test]

@@ -1,8 +1,17 @@
 //! Properties of kol-core that hold for every input: normalization is idempotent, parsing and
 //! display round-trip, serde round-trips and validates, no input panics a constructor, and the
-//! conversation state machine never leaves `closed` nor confirms without agreed terms.
+//! conversation state machine never leaves `closed` nor confirms without agreed terms; the
+//! campaign report's (`report`) and the calibrated reach estimator's (`estimate`) properties are
+//! modules of this binary.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+// The campaign report's and the calibrated reach estimator's properties: modules of this one
+// test binary (files under `tests/properties/`, which Cargo does not build on their own).
+#[path = "properties/estimate.rs"]
+mod estimate;
+#[path = "properties/report.rs"]
+mod report;
 
 use chrono::{DateTime, Utc};
 use kol_core::*;
