@@ -5,6 +5,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use crate::error::{EmbedError, Result};
+use crate::jpeg;
 
 /// A decoded picture: 8-bit RGB pixels, row by row, three bytes per pixel.
 ///
@@ -68,12 +69,26 @@ impl Image {
         let reader = image::ImageReader::new(Cursor::new(bytes))
             .with_guessed_format()
             .map_err(|e| decode_error(e.to_string()))?;
-        if reader.format().is_none() {
-            return Err(decode_error(
-                "unrecognized format (expected PNG, JPEG or WebP)".to_owned(),
-            ));
+        // JPEGs go to the decoder that reproduces libjpeg-turbo; the kinds of JPEG it does not
+        // handle go, like other formats, to the image crate's decoders.
+        let mut unsupported_jpeg = None;
+        match reader.format() {
+            None => {
+                return Err(decode_error(
+                    "unrecognized format (expected PNG, JPEG or WebP)".to_owned(),
+                ));
+            }
+            Some(image::ImageFormat::Jpeg) => match jpeg::decode(bytes) {
+                Ok(decoded) => return Ok(Self::from_jpeg(decoded)),
+                Err(jpeg::Failure::Invalid(reason)) => return Err(decode_error(reason)),
+                Err(jpeg::Failure::Unsupported(kind)) => unsupported_jpeg = Some(kind),
+            },
+            Some(_) => {}
         }
-        let decoded = reader.decode().map_err(|e| decode_error(e.to_string()))?;
+        let decoded = reader.decode().map_err(|e| match &unsupported_jpeg {
+            Some(kind) => decode_error(format!("{kind}, decoded by the fallback decoder: {e}")),
+            None => decode_error(e.to_string()),
+        })?;
         Ok(Self::from_dynamic(decoded))
     }
 
@@ -86,6 +101,20 @@ impl Image {
         let path = path.as_ref();
         let bytes = EmbedError::read_file(path)?;
         Self::decode(&bytes, &path.display().to_string())
+    }
+
+    /// Wraps what the libjpeg-compatible decoder gives, repeating a greyscale channel.
+    fn from_jpeg(decoded: jpeg::Decoded) -> Self {
+        let pixels = if decoded.grey {
+            decoded.pixels.iter().flat_map(|&v| [v, v, v]).collect()
+        } else {
+            decoded.pixels
+        };
+        Self {
+            width: decoded.width,
+            height: decoded.height,
+            pixels,
+        }
     }
 
     /// Converts a decoded picture to RGB the way transformers' `convert_to_rgb` does.

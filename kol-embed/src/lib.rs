@@ -52,6 +52,7 @@ pub mod config;
 pub mod embedder;
 pub mod error;
 pub mod image;
+mod jpeg;
 mod model;
 pub mod preprocess;
 pub mod tokenizer;
