@@ -86,7 +86,7 @@ impl Image {
             Some(_) => {}
         }
         let decoded = reader.decode().map_err(|e| match &unsupported_jpeg {
-            Some(kind) => decode_error(format!("{kind}, decoded by the fallback decoder: {e}")),
+            Some(kind) => decode_error(format!("{kind}, and the fallback decoder failed: {e}")),
             None => decode_error(e.to_string()),
         })?;
         Ok(Self::from_dynamic(decoded))

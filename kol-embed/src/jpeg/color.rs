@@ -182,9 +182,10 @@ mod tests {
 
     #[test]
     fn greys_stay_grey_and_primaries_land_where_libjpeg_puts_them() {
-        assert_eq!(ycc_to_rgb(&[0, 77, 255], &[128; 3], &[128; 3]), [
-            0, 0, 0, 77, 77, 77, 255, 255, 255
-        ]);
+        assert_eq!(
+            ycc_to_rgb(&[0, 77, 255], &[128; 3], &[128; 3]),
+            [0, 0, 0, 77, 77, 77, 255, 255, 255]
+        );
         // Pure red as a JPEG encoder stores it (Y 76, Cb 85, Cr 255): libjpeg gives 254, 0, 0.
         assert_eq!(ycc_to_rgb(&[76], &[85], &[255]), [254, 0, 0]);
     }
@@ -205,16 +206,20 @@ mod tests {
         // (3*10+20+2)/4 = 13, (3*20+10+1)/4 = 17, (3*20+31+2)/4 = 23, (3*31+20+1)/4 = 28.
         assert_eq!(out, [10, 13, 17, 23, 28, 31]);
         // An odd output width drops the last sample.
-        assert_eq!(upsample(&plane(&src, 3, 1), 2, 1, 5, 1), [10, 13, 17, 23, 28]);
+        assert_eq!(
+            upsample(&plane(&src, 3, 1), 2, 1, 5, 1),
+            [10, 13, 17, 23, 28]
+        );
     }
 
     #[test]
     fn narrow_planes_are_replicated() {
         let src = [10, 20];
         assert_eq!(upsample(&plane(&src, 2, 1), 2, 1, 4, 1), [10, 10, 20, 20]);
-        assert_eq!(upsample(&plane(&src, 2, 1), 2, 2, 4, 2), [
-            10, 10, 20, 20, 10, 10, 20, 20
-        ]);
+        assert_eq!(
+            upsample(&plane(&src, 2, 1), 2, 2, 4, 2),
+            [10, 10, 20, 20, 10, 10, 20, 20]
+        );
     }
 
     #[test]
@@ -242,6 +247,9 @@ mod tests {
     #[test]
     fn other_ratios_replicate() {
         let src = [1, 2];
-        assert_eq!(upsample(&plane(&src, 2, 1), 4, 1, 7, 1), [1, 1, 1, 1, 2, 2, 2]);
+        assert_eq!(
+            upsample(&plane(&src, 2, 1), 4, 1, 7, 1),
+            [1, 1, 1, 1, 2, 2, 2]
+        );
     }
 }

@@ -13,9 +13,9 @@ use super::{Component, Failure, Frame, invalid};
 /// that a corrupt run length that overshoots the block lands on coefficient 63 instead of
 /// outside it.
 pub(super) const NATURAL_ORDER: [usize; 64 + 16] = [
-    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27,
-    20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58,
-    59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63, //
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
+    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
+    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63, //
     63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
 ];
 
@@ -364,8 +364,10 @@ pub(super) fn decode_scan(
                 }
             }
         }
+        // Stop at the first MCU that needed bits past the data's end rather than decoding
+        // the rest of a large frame from zero bits.
+        reader.check_not_past_end()?;
     }
-    reader.check_not_past_end()?;
     Ok(reader.position())
 }
 
@@ -542,8 +544,12 @@ mod tests {
         let mut counts = [0u8; 16];
         counts[0] = 3;
         assert!(HuffmanTable::new(&counts, &[1, 2, 3], false).is_err());
-        // Counts and symbols must agree.
+        // Nor do two (a code may not be all ones).
         counts[0] = 2;
+        assert!(HuffmanTable::new(&counts, &[1, 2], false).is_err());
+        // Counts and symbols must agree.
+        counts[0] = 0;
+        counts[1] = 2;
         assert!(HuffmanTable::new(&counts, &[1], false).is_err());
         // DC symbols are magnitude classes, at most 15.
         assert!(HuffmanTable::new(&counts, &[1, 16], true).is_err());

@@ -74,7 +74,12 @@ fn butterfly(c: [i64; 8]) -> [i64; 8] {
 ///
 /// The dequantization multiplies 16-bit values as libjpeg-turbo's SIMD builds (Pillow's) store
 /// them: a quantization value above 32767 is taken as negative, as in those builds.
-pub(super) fn idct_islow(coefficients: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
+pub(super) fn idct_islow(
+    coefficients: &[i16; 64],
+    quant: &[u16; 64],
+    out: &mut [u8],
+    stride: usize,
+) {
     let mut workspace = [0i32; 64];
     let dequantize = |i: usize| -> i64 { i64::from(coefficients[i]) * i64::from(quant[i] as i16) };
     // Pass 1: columns, results scaled up by 2^PASS1_BITS.

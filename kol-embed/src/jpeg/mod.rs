@@ -279,7 +279,9 @@ impl Frame {
         for spec in specs.chunks_exact(3) {
             let (h, v, slot) = (spec[1] >> 4, spec[1] & 15, spec[2]);
             if !(1..=4).contains(&h) || !(1..=4).contains(&v) || slot > 3 {
-                return Err(invalid("bad sampling factors or table slot in the frame header"));
+                return Err(invalid(
+                    "bad sampling factors or table slot in the frame header",
+                ));
             }
             if seen.contains(&spec[0]) {
                 return Err(invalid("two components with the same id"));
@@ -523,17 +525,23 @@ mod tests {
     #[test]
     fn unsupported_kinds_are_told_apart_from_invalid_data() {
         // An arithmetic-coded frame (SOF9) is valid JPEG this decoder leaves to another.
-        let sof9 = [0xFF, 0xD8, 0xFF, 0xC9, 0x00, 0x0B, 8, 0, 1, 0, 1, 1, 1, 0x11, 0];
+        let sof9 = [
+            0xFF, 0xD8, 0xFF, 0xC9, 0x00, 0x0B, 8, 0, 1, 0, 1, 1, 1, 0x11, 0,
+        ];
         assert!(matches!(decode(&sof9), Err(Failure::Unsupported(_))));
         // So is a 12-bit one.
-        let twelve = [0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 12, 0, 1, 0, 1, 1, 1, 0x11, 0];
+        let twelve = [
+            0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 12, 0, 1, 0, 1, 1, 1, 0x11, 0,
+        ];
         assert!(matches!(decode(&twelve), Err(Failure::Unsupported(_))));
     }
 
     #[test]
     fn an_oversized_frame_is_refused_before_allocating() {
         // 65535 x 65535 RGB would need gigabytes.
-        let mut data = vec![0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 8, 0xFF, 0xFF, 0xFF, 0xFF, 3];
+        let mut data = vec![
+            0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 8, 0xFF, 0xFF, 0xFF, 0xFF, 3,
+        ];
         data.extend_from_slice(&[1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
         match decode(&data) {
             Err(Failure::Invalid(reason)) => assert!(reason.contains("MiB limit"), "{reason}"),
