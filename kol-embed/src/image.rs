@@ -1,5 +1,5 @@
 //! Decoded pictures: 8-bit RGB pixels, decoded from PNG, JPEG or WebP the way CLIP's Python
-//! preprocessing sees them.
+//! preprocessing (Pillow) sees them.
 
 use std::io::Cursor;
 use std::path::Path;
@@ -14,10 +14,20 @@ use crate::jpeg;
 /// Decoding follows what transformers' CLIP image processor does with a Pillow image: a
 /// greyscale picture has its channel repeated, and a picture with transparency (an alpha
 /// channel, or a PNG/GIF transparent colour) is composited onto white with Pillow's integer
-/// arithmetic. Two documented differences from Pillow: the EXIF orientation is ignored (as
-/// Pillow's `Image.open` ignores it), and 16-bit PNGs are reduced to 8 bits by rounding where
-/// Pillow truncates, so such pictures may differ by one grey level. JPEG decoders differ from
-/// libjpeg by up to a few grey levels in places; PNG is decoded exactly.
+/// arithmetic. The EXIF orientation is ignored, as Pillow's `Image.open` ignores it.
+///
+/// How exactly each format matches Pillow (tested against Pillow 13.0 and its libjpeg-turbo):
+/// - **PNG**: the same pixels, except 16-bit PNGs, reduced to 8 bits by rounding where Pillow
+///   truncates (one grey level here and there).
+/// - **JPEG**: the same pixels, byte for byte, for baseline, extended-sequential and
+///   progressive Huffman-coded 8-bit JPEGs in greyscale, YCbCr or RGB, with any whole-number
+///   chroma subsampling (4:2:0, 4:2:2, 4:4:0, 4:1:1...), restart markers and odd sizes: this
+///   crate decodes them as libjpeg-turbo does by default (integer IDCT, "fancy" chroma
+///   upsampling, its YCbCr tables). The rare rest (CMYK/YCCK, 12-bit, lossless,
+///   hierarchical, Motion-JPEG frames without Huffman tables, progressive files missing their
+///   low-frequency refinements) goes to the `image` crate's decoder, whose pixels may differ
+///   from Pillow's (CMYK in particular); arithmetic-coded JPEGs are not readable.
+/// - **WebP**: the `image` crate's decoder, not compared with Pillow.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Image {
     width: u32,
@@ -53,14 +63,15 @@ impl Image {
     }
 
     /// Decodes an encoded picture (PNG, JPEG or WebP, recognized from its content).
-    /// `source_name` names it in errors: a path, a URL, a media id.
+    /// `source_name` names it in errors: a path, a URL, a media id. See [`Image`] for how
+    /// closely each format matches Pillow.
     ///
-    /// The decoder's default memory limits apply (about 512 MiB), so a decompression bomb is
-    /// an error rather than an allocation failure.
+    /// Decoding uses at most about 512 MiB, so a decompression bomb is an error rather than
+    /// an allocation failure.
     ///
     /// # Errors
     /// [`EmbedError::ImageDecode`] naming `source_name` when the bytes are not a picture in a
-    /// supported format, or are truncated or corrupt.
+    /// supported format, are truncated or corrupt, or need more memory than the limit.
     pub fn decode(bytes: &[u8], source_name: &str) -> Result<Self> {
         let decode_error = |reason: String| EmbedError::ImageDecode {
             source_name: source_name.to_owned(),

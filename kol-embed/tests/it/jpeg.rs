@@ -139,7 +139,10 @@ proptest! {
             }
         }
         match Image::decode(&bytes, "corrupt") {
-            Ok(image) => prop_assert!(image.as_rgb8().len() == (image.width() * image.height() * 3) as usize),
+            Ok(image) => {
+                let pixels = image.width() as usize * image.height() as usize;
+                prop_assert_eq!(image.as_rgb8().len(), pixels * 3);
+            }
             Err(err) => prop_assert!(matches!(err, EmbedError::ImageDecode { .. }), "{err:?}"),
         }
     }
