@@ -434,9 +434,17 @@ def make_jpeg_cases(rng: np.random.Generator, out_dir: Path, workdir: Path) -> l
         ("cjpeg_440_66x48", ["-sample", "1x2,1x1,1x1"], "4:4:0 (vertical chroma subsampling)"),
         ("cjpeg_411_66x48", ["-sample", "4x1,1x1,1x1", "-restart", "2B"], "4:1:1, restarts"),
         ("cjpeg_rgb_66x48", ["-rgb"], "RGB colour space (no YCbCr transform)"),
-        ("cjpeg_non_interleaved_66x48", ["-scans", str(scans)], "one sequential scan per component"),
+        (
+            "cjpeg_non_interleaved_66x48",
+            ["-scans", str(scans)],
+            "one sequential scan per component",
+        ),
         ("cjpeg_q1_66x48", ["-quality", "1"], "16-bit quantization tables (extended sequential)"),
-        ("cjpeg_progressive_440_66x48", ["-progressive", "-sample", "1x2,1x1,1x1"], "progressive 4:4:0"),
+        (
+            "cjpeg_progressive_440_66x48",
+            ["-progressive", "-sample", "1x2,1x1,1x1"],
+            "progressive 4:4:0",
+        ),
     ]
     for name, args, encoding in cjpeg_cases:
         subprocess.run(
@@ -455,13 +463,23 @@ def make_unsupported_jpegs(rng: np.random.Generator, out_dir: Path, workdir: Pat
     source = workdir / "unsupported_source.ppm"
     Image.fromarray(photo_like(rng, 24, 32), "RGB").save(source)
     subprocess.run(
-        [cjpeg, "-arithmetic", "-outfile", str(out_dir / "unsupported_arithmetic_32x24.jpg"), str(source)],
+        [
+            cjpeg,
+            "-arithmetic",
+            "-outfile",
+            str(out_dir / "unsupported_arithmetic_32x24.jpg"),
+            str(source),
+        ],
         check=True,
         capture_output=True,
     )
     Image.open(source).convert("CMYK").save(out_dir / "fallback_cmyk_32x24.jpg", quality=90)
     return [
-        {"file": "jpeg/unsupported_arithmetic_32x24.jpg", "decodes": False, "reason": "arithmetic-coded"},
+        {
+            "file": "jpeg/unsupported_arithmetic_32x24.jpg",
+            "decodes": False,
+            "reason": "arithmetic-coded",
+        },
         {"file": "jpeg/fallback_cmyk_32x24.jpg", "decodes": True, "reason": "CMYK"},
     ]
 

@@ -295,7 +295,7 @@ impl Frame {
         let mcus_y = height.div_ceil(8 * max_v);
         let mut components = Vec::with_capacity(count);
         // Coefficients (2 bytes), samples (1) and upsampled planes, then the output.
-        let mut bytes = (width * height * (count + 3)) as u64;
+        let mut bytes = width as u64 * height as u64 * (count as u64 + 3);
         for spec in specs.chunks_exact(3) {
             let (h, v) = (usize::from(spec[1] >> 4), usize::from(spec[1] & 15));
             if max_h % h != 0 || max_v % v != 0 {
@@ -304,7 +304,7 @@ impl Frame {
                 ));
             }
             let (blocks_w, blocks_h) = (mcus_x * h, mcus_y * v);
-            bytes += (blocks_w * blocks_h * 64 * 3) as u64;
+            bytes += blocks_w as u64 * blocks_h as u64 * 64 * 3;
             components.push(Component {
                 id: spec[0],
                 h,
@@ -534,6 +534,38 @@ mod tests {
             0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 12, 0, 1, 0, 1, 1, 1, 0x11, 0,
         ];
         assert!(matches!(decode(&twelve), Err(Failure::Unsupported(_))));
+    }
+
+    #[test]
+    fn progressive_frames_missing_low_ac_bits_would_be_smoothed_by_libjpeg() {
+        // An 8x8 greyscale progressive frame.
+        let mut frame = Frame::parse(&[8, 0, 8, 0, 8, 1, 1, 0x11, 0], true).unwrap();
+        // No scan yet, so no latched table: libjpeg does not smooth.
+        assert!(!frame.needs_block_smoothing());
+        frame.components[0].quant = Some([1; 64]);
+        frame.components[0].coef_bits[0] = 0;
+        // DC complete, no AC scan at all.
+        assert!(frame.needs_block_smoothing());
+        frame.components[0].coef_bits[1..].fill(0);
+        assert!(!frame.needs_block_smoothing());
+        // One of the first nine AC coefficients is missing its last bit.
+        frame.components[0].coef_bits[5] = 1;
+        assert!(frame.needs_block_smoothing());
+        // Beyond the ninth, libjpeg does not look.
+        frame.components[0].coef_bits[5] = 0;
+        frame.components[0].coef_bits[10] = 1;
+        assert!(!frame.needs_block_smoothing());
+        // A zero in the quantization table at those positions turns smoothing off.
+        frame.components[0].coef_bits[5] = 1;
+        frame.components[0].quant = Some({
+            let mut q = [1; 64];
+            q[8] = 0;
+            q
+        });
+        assert!(!frame.needs_block_smoothing());
+        // Sequential frames are never smoothed.
+        frame.progressive = false;
+        assert!(!frame.needs_block_smoothing());
     }
 
     #[test]
