@@ -20,50 +20,65 @@ impl Plane<'_> {
     }
 }
 
-/// Upsamples `plane` by `h_expand x v_expand` (each a whole number) into an `out_width x
-/// out_height` plane, cropping the last sample of an odd-sized picture as libjpeg does.
-pub(super) fn upsample(
-    plane: &Plane<'_>,
+/// Upsamples one plane by `h_expand x v_expand` (each a whole number), an output row at a
+/// time, cropping the last sample of an odd-sized picture as libjpeg does.
+pub(super) struct Upsampler<'a> {
+    plane: Plane<'a>,
     h_expand: usize,
     v_expand: usize,
-    out_width: usize,
-    out_height: usize,
-) -> Vec<u8> {
-    let mut out = vec![0u8; out_width * out_height];
-    // libjpeg filters only 2:1 ratios, and horizontally only planes wider than two samples.
-    let fancy_h = h_expand == 2 && plane.width > 2;
-    let mut line = vec![0u8; plane.width * h_expand];
-    let mut colsum = vec![0i32; plane.width];
-    for (y, out_row) in out.chunks_exact_mut(out_width).enumerate() {
-        match (h_expand, v_expand) {
+    /// libjpeg filters 2:1 ratios, and horizontally only planes wider than two samples.
+    fancy_h: bool,
+    /// A full upsampled row (one sample more than the output when its width is odd).
+    line: Vec<u8>,
+    colsum: Vec<i32>,
+}
+
+impl<'a> Upsampler<'a> {
+    pub(super) fn new(plane: Plane<'a>, h_expand: usize, v_expand: usize) -> Self {
+        let fancy_h = h_expand == 2 && plane.width > 2;
+        Self {
+            line: vec![0; plane.width * h_expand],
+            colsum: vec![0; plane.width],
+            plane,
+            h_expand,
+            v_expand,
+            fancy_h,
+        }
+    }
+
+    /// Writes output row `y` into `out` (the output width, at most the plane's width times
+    /// `h_expand`; `y` below its height times `v_expand`).
+    pub(super) fn row(&mut self, y: usize, out: &mut [u8]) {
+        let plane = &self.plane;
+        match (self.h_expand, self.v_expand) {
+            (1, 1) => out.copy_from_slice(&plane.row(y)[..out.len()]),
             (1, 2) => {
                 // h1v2: 3/4 of the nearer row, 1/4 of the further one; bias 1 above, 2 below.
                 let (near, far, bias) = vertical_neighbours(plane, y);
-                for ((o, &n), &f) in out_row.iter_mut().zip(near).zip(far) {
+                for ((o, &n), &f) in out.iter_mut().zip(near).zip(far) {
                     *o = ((i32::from(n) * 3 + i32::from(f) + bias) >> 2) as u8;
                 }
             }
-            (2, 2) if fancy_h => {
+            (2, 2) if self.fancy_h => {
                 let (near, far, _) = vertical_neighbours(plane, y);
-                for ((c, &n), &f) in colsum.iter_mut().zip(near).zip(far) {
+                for ((c, &n), &f) in self.colsum.iter_mut().zip(near).zip(far) {
                     *c = i32::from(n) * 3 + i32::from(f);
                 }
-                h2v2_row(&colsum, &mut line);
-                out_row.copy_from_slice(&line[..out_width]);
+                h2v2_row(&self.colsum, &mut self.line);
+                out.copy_from_slice(&self.line[..out.len()]);
             }
-            (2, 1) if fancy_h => {
-                h2v1_row(plane.row(y), &mut line);
-                out_row.copy_from_slice(&line[..out_width]);
+            (2, 1) if self.fancy_h => {
+                h2v1_row(plane.row(y), &mut self.line);
+                out.copy_from_slice(&self.line[..out.len()]);
             }
-            _ => {
-                let src = plane.row(y / v_expand);
-                for (x, o) in out_row.iter_mut().enumerate() {
-                    *o = src[x / h_expand];
+            (h, v) => {
+                let src = plane.row(y / v);
+                for (x, o) in out.iter_mut().enumerate() {
+                    *o = src[x / h];
                 }
             }
         }
     }
-    out
 }
 
 /// For output row `y` of a 2:1 vertical upsampling: the nearer input row, the further one
@@ -143,28 +158,24 @@ const YCC_TABLES: YccTables = {
     t
 };
 
-/// Converts full-resolution Y, Cb and Cr planes (same length) to interleaved RGB bytes, as
-/// libjpeg-turbo's `ycc_rgb_convert`.
-pub(super) fn ycc_to_rgb(y: &[u8], cb: &[u8], cr: &[u8]) -> Vec<u8> {
+/// Converts a row of Y, Cb and Cr samples to interleaved RGB bytes in `out` (three times as
+/// long), as libjpeg-turbo's `ycc_rgb_convert`.
+pub(super) fn ycc_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
     let t = &YCC_TABLES;
     let clamp = |v: i32| v.clamp(0, 255) as u8;
-    let mut out = Vec::with_capacity(y.len() * 3);
-    for ((&y, &cb), &cr) in y.iter().zip(cb).zip(cr) {
+    for (((rgb, &y), &cb), &cr) in out.chunks_exact_mut(3).zip(y).zip(cb).zip(cr) {
         let (y, cb, cr) = (i32::from(y), usize::from(cb), usize::from(cr));
-        out.push(clamp(y + t.cr_r[cr]));
-        out.push(clamp(y + ((t.cb_g[cb] + t.cr_g[cr]) >> SCALEBITS)));
-        out.push(clamp(y + t.cb_b[cb]));
+        rgb[0] = clamp(y + t.cr_r[cr]);
+        rgb[1] = clamp(y + ((t.cb_g[cb] + t.cr_g[cr]) >> SCALEBITS));
+        rgb[2] = clamp(y + t.cb_b[cb]);
     }
-    out
 }
 
-/// Interleaves three full-resolution planes that already hold R, G and B.
-pub(super) fn interleave(r: &[u8], g: &[u8], b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(r.len() * 3);
-    for ((&r, &g), &b) in r.iter().zip(g).zip(b) {
-        out.extend_from_slice(&[r, g, b]);
+/// Interleaves a row of R, G and B samples (a JPEG stored in RGB) into `out`.
+pub(super) fn interleave(r: &[u8], g: &[u8], b: &[u8], out: &mut [u8]) {
+    for (((rgb, &r), &g), &b) in out.chunks_exact_mut(3).zip(r).zip(g).zip(b) {
+        rgb.copy_from_slice(&[r, g, b]);
     }
-    out
 }
 
 #[cfg(test)]
@@ -182,12 +193,29 @@ mod tests {
 
     #[test]
     fn greys_stay_grey_and_primaries_land_where_libjpeg_puts_them() {
-        assert_eq!(
-            ycc_to_rgb(&[0, 77, 255], &[128; 3], &[128; 3]),
-            [0, 0, 0, 77, 77, 77, 255, 255, 255]
-        );
+        let mut out = [0u8; 9];
+        ycc_to_rgb(&[0, 77, 255], &[128; 3], &[128; 3], &mut out);
+        assert_eq!(out, [0, 0, 0, 77, 77, 77, 255, 255, 255]);
         // Pure red as a JPEG encoder stores it (Y 76, Cb 85, Cr 255): libjpeg gives 254, 0, 0.
-        assert_eq!(ycc_to_rgb(&[76], &[85], &[255]), [254, 0, 0]);
+        let mut out = [0u8; 3];
+        ycc_to_rgb(&[76], &[85], &[255], &mut out);
+        assert_eq!(out, [254, 0, 0]);
+    }
+
+    /// The whole `out_width x out_height` upsampled plane, row by row.
+    fn upsample(
+        plane: Plane<'_>,
+        h_expand: usize,
+        v_expand: usize,
+        out_width: usize,
+        out_height: usize,
+    ) -> Vec<u8> {
+        let mut upsampler = Upsampler::new(plane, h_expand, v_expand);
+        let mut out = vec![0u8; out_width * out_height];
+        for (y, row) in out.chunks_exact_mut(out_width).enumerate() {
+            upsampler.row(y, row);
+        }
+        out
     }
 
     fn plane(samples: &[u8], width: usize, height: usize) -> Plane<'_> {
@@ -202,12 +230,12 @@ mod tests {
     #[test]
     fn h2v1_is_the_triangle_filter_with_alternating_rounding() {
         let src = [10, 20, 31];
-        let out = upsample(&plane(&src, 3, 1), 2, 1, 6, 1);
+        let out = upsample(plane(&src, 3, 1), 2, 1, 6, 1);
         // (3*10+20+2)/4 = 13, (3*20+10+1)/4 = 17, (3*20+31+2)/4 = 23, (3*31+20+1)/4 = 28.
         assert_eq!(out, [10, 13, 17, 23, 28, 31]);
         // An odd output width drops the last sample.
         assert_eq!(
-            upsample(&plane(&src, 3, 1), 2, 1, 5, 1),
+            upsample(plane(&src, 3, 1), 2, 1, 5, 1),
             [10, 13, 17, 23, 28]
         );
     }
@@ -215,9 +243,9 @@ mod tests {
     #[test]
     fn narrow_planes_are_replicated() {
         let src = [10, 20];
-        assert_eq!(upsample(&plane(&src, 2, 1), 2, 1, 4, 1), [10, 10, 20, 20]);
+        assert_eq!(upsample(plane(&src, 2, 1), 2, 1, 4, 1), [10, 10, 20, 20]);
         assert_eq!(
-            upsample(&plane(&src, 2, 1), 2, 2, 4, 2),
+            upsample(plane(&src, 2, 1), 2, 2, 4, 2),
             [10, 10, 20, 20, 10, 10, 20, 20]
         );
     }
@@ -225,7 +253,7 @@ mod tests {
     #[test]
     fn h1v2_repeats_the_edge_rows() {
         let src = [0, 100];
-        let out = upsample(&plane(&src, 1, 2), 1, 2, 1, 4);
+        let out = upsample(plane(&src, 1, 2), 1, 2, 1, 4);
         // Row 0: (3*0 + 0 + 1)/4; row 1: (3*0 + 100 + 2)/4; row 2: (300 + 0 + 1)/4;
         // row 3: (300 + 100 + 2)/4.
         assert_eq!(out, [0, 25, 75, 100]);
@@ -236,7 +264,7 @@ mod tests {
         // One bright sample in the middle of a 3x3 plane.
         let mut src = [0u8; 9];
         src[4] = 160;
-        let out = upsample(&plane(&src, 3, 3), 2, 2, 6, 6);
+        let out = upsample(plane(&src, 3, 3), 2, 2, 6, 6);
         // Output (2, 2) is nearest to the bright sample from the top-left: 9/16 of it.
         assert_eq!(out[2 * 6 + 2], ((160 * 9 + 8) >> 4) as u8);
         assert_eq!(out[2 * 6 + 1], ((160 * 3 + 7) >> 4) as u8);
@@ -248,7 +276,7 @@ mod tests {
     fn other_ratios_replicate() {
         let src = [1, 2];
         assert_eq!(
-            upsample(&plane(&src, 2, 1), 4, 1, 7, 1),
+            upsample(plane(&src, 2, 1), 4, 1, 7, 1),
             [1, 1, 1, 1, 2, 2, 2]
         );
     }

@@ -471,26 +471,38 @@ impl Frame {
                     idct::idct_islow(block, &quant, out, stride);
                 }
             }
-            let plane = color::Plane {
-                samples: &samples,
-                stride,
-                width: c.sampled_w,
-                height: c.sampled_h,
-            };
-            planes.push(color::upsample(
-                &plane,
-                self.max_h / c.h,
-                self.max_v / c.v,
-                width,
-                height,
-            ));
+            planes.push((samples, stride));
         }
-        let (grey, pixels) = match planes.as_slice() {
-            [y] => (true, y.clone()),
-            [r, g, b] if rgb_colour_space => (false, color::interleave(r, g, b)),
-            [y, cb, cr] => (false, color::ycc_to_rgb(y, cb, cr)),
-            _ => return Err(Failure::Unsupported("JPEG colour space".to_owned())),
-        };
+        let mut upsamplers: Vec<color::Upsampler<'_>> = self
+            .components
+            .iter()
+            .zip(&planes)
+            .map(|(c, (samples, stride))| {
+                let plane = color::Plane {
+                    samples,
+                    stride: *stride,
+                    width: c.sampled_w,
+                    height: c.sampled_h,
+                };
+                color::Upsampler::new(plane, self.max_h / c.h, self.max_v / c.v)
+            })
+            .collect();
+        // Upsampled a row at a time, then converted into the output row.
+        let mut rows = vec![vec![0u8; width]; upsamplers.len()];
+        let grey = upsamplers.len() == 1;
+        let channels = if grey { 1 } else { 3 };
+        let mut pixels = vec![0u8; width * height * channels];
+        for (y, out) in pixels.chunks_exact_mut(width * channels).enumerate() {
+            for (upsampler, row) in upsamplers.iter_mut().zip(rows.iter_mut()) {
+                upsampler.row(y, row);
+            }
+            match rows.as_slice() {
+                [luma] => out.copy_from_slice(luma),
+                [r, g, b] if rgb_colour_space => color::interleave(r, g, b, out),
+                [luma, cb, cr] => color::ycc_to_rgb(luma, cb, cr, out),
+                _ => return Err(Failure::Unsupported("JPEG colour space".to_owned())),
+            }
+        }
         Ok(Decoded {
             width: width as u32,
             height: height as u32,
