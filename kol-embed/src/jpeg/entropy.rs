@@ -279,7 +279,7 @@ enum Pass {
     AcRefine,
 }
 
-fn table<'t>(t: Option<&'t HuffmanTable>) -> Result<&'t HuffmanTable, Failure> {
+fn table(t: Option<&HuffmanTable>) -> Result<&HuffmanTable, Failure> {
     // Motion-JPEG frames leave out their Huffman tables and rely on the standard ones, which
     // libjpeg-turbo supplies; that case is left to the fallback decoder.
     t.ok_or_else(|| Failure::Unsupported("a scan uses an undefined Huffman table".to_owned()))
@@ -563,7 +563,7 @@ mod tests {
         counts[0] = 1; // 0
         counts[1] = 1; // 10
         counts[11] = 1; // 110000000000
-        let t = HuffmanTable::new(&counts, &[b'a', b'b', b'c'], false).unwrap();
+        let t = HuffmanTable::new(&counts, b"abc", false).unwrap();
         // Bits: 0 | 10 | 110000000000 | 0 then padding 1s: 0101 1000 0000 0000 0111 1111
         let data = [0b0101_1000, 0b0000_0000, 0b0111_1111, 0xFF, 0xD9];
         let mut r = BitReader::new(&data, 0);

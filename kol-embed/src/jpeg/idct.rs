@@ -80,8 +80,18 @@ pub(super) fn idct_islow(
     out: &mut [u8],
     stride: usize,
 ) {
-    let mut workspace = [0i32; 64];
     let dequantize = |i: usize| -> i64 { i64::from(coefficients[i]) * i64::from(quant[i] as i16) };
+    if coefficients[1..].iter().all(|&c| c == 0) {
+        // Only the DC term (common in smooth areas): both passes' shortcuts apply to every
+        // column and row, so the block is flat.
+        let dc = (dequantize(0) << PASS1_BITS) as i32;
+        let value = range_limit(descale(i64::from(dc), PASS1_BITS + 3));
+        for row in out.chunks_mut(stride).take(8) {
+            row[..8].fill(value);
+        }
+        return;
+    }
+    let mut workspace = [0i32; 64];
     // Pass 1: columns, results scaled up by 2^PASS1_BITS.
     for col in 0..8 {
         if (1..8).all(|row| coefficients[row * 8 + col] == 0) {

@@ -228,7 +228,7 @@ pub(crate) fn decode(data: &[u8]) -> Result<Decoded, Failure> {
                     adobe_transform = Some(payload[11]);
                 }
             }
-            0x01 | 0x02..=0xBF => return Err(invalid("unknown marker")),
+            0x01..=0xBF => return Err(invalid("unknown marker")),
             // APPn, comments, and markers that carry nothing needed here (DNL, DAC, JPGn).
             _ => {
                 segment(data, &mut pos)?;

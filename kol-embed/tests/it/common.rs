@@ -1,6 +1,8 @@
 //! Shared helpers of the integration tests: fixture paths, the reference file, scratch folders.
 
 #![allow(dead_code, unreachable_pub)]
+// Test helpers may unwrap: a failure is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
