@@ -16,7 +16,7 @@ use crate::jpeg;
 /// channel, or a PNG/GIF transparent colour) is composited onto white with Pillow's integer
 /// arithmetic. The EXIF orientation is ignored, as Pillow's `Image.open` ignores it.
 ///
-/// How exactly each format matches Pillow (tested against Pillow 13.0 and its libjpeg-turbo):
+/// How exactly each format matches Pillow (tested against Pillow 13.0 and its libjpeg-turbo 3.2):
 /// - **PNG**: the same pixels, except 16-bit PNGs, reduced to 8 bits by rounding where Pillow
 ///   truncates (one grey level here and there).
 /// - **JPEG**: the same pixels, byte for byte, for baseline, extended-sequential and
