@@ -14,7 +14,12 @@
 //! `image_flops`). That estimate also scales the tiny model's fixed overheads, so it is a
 //! pessimistic bound; the `vit_b32_random` group is the measured figure.
 //!
-//! Run: `cargo bench -p kol-benches --bench embed`.
+//! A third group, `decode`, times turning JPEG bytes into RGB pixels: kol-embed's
+//! libjpeg-turbo-exact decoder (`Image::decode`) next to the `image` crate's decoder it
+//! replaced for JPEGs, on the two 4:2:0 JPEG pictures of kol-embed's reference fixture.
+//!
+//! Run: `cargo bench -p kol-benches --bench embed` (only the decoders:
+//! `cargo bench -p kol-benches --bench embed -- decode`).
 
 // A benchmark whose setup fails has nothing to measure: stopping with the reason is right.
 #![allow(clippy::expect_used)]
@@ -254,6 +259,28 @@ fn write_random_vit_b32(dir: &Path) {
     candle_core::safetensors::save(&tensors, dir.join("model.safetensors")).expect("weights");
 }
 
+/// Decoding the fixture's JPEG pictures, with kol-embed's decoder and the image crate's.
+fn decode(c: &mut Criterion) {
+    let images = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../kol-embed/tests/fixtures/tiny-clip-reference/images");
+    let mut group = c.benchmark_group("decode");
+    group.sample_size(50);
+    for name in ["photo_420_333x517.jpg", "thumb_progressive_420_480x270.jpg"] {
+        let bytes = std::fs::read(images.join(name)).expect("fixture picture");
+        group.bench_with_input(BenchmarkId::new("kol_embed", name), &bytes, |b, bytes| {
+            b.iter(|| Image::decode(black_box(bytes), name).expect("decodes"))
+        });
+        group.bench_with_input(BenchmarkId::new("image_crate", name), &bytes, |b, bytes| {
+            b.iter(|| {
+                image::load_from_memory(black_box(bytes))
+                    .expect("decodes")
+                    .into_rgb8()
+            })
+        });
+    }
+    group.finish();
+}
+
 fn embed(c: &mut Criterion) {
     let tiny = ClipEmbedder::from_dir(tiny_model_dir()).expect("fixture model");
     print_computed_estimate(&tiny);
@@ -269,5 +296,5 @@ fn embed(c: &mut Criterion) {
     bench_model(c, "vit_b32_random", &vit, 10);
 }
 
-criterion_group!(benches, embed);
+criterion_group!(benches, decode, embed);
 criterion_main!(benches);

@@ -18,7 +18,14 @@ It writes two folders under kol-embed/tests/fixtures/:
                         reference.json (token ids, L2-normalized embeddings),
                         images/ (input PNGs), crops/ (the 224x224 uint8 picture the image
                         processor feeds the model, recovered from its pixel_values) and
-                        resize/ (Pillow bicubic resizes of a small noisy picture).
+                        resize/ (Pillow bicubic resizes of a small noisy picture) and
+                        jpeg/ (JPEGs in many encodings with Pillow's decoding of each
+                        as a PNG, for the byte-exact decoder tests).
+
+The JPEG cases Pillow cannot write (4:4:0 and 4:1:1 subsampling, RGB colour space,
+non-interleaved scans, 16-bit quantization tables, arithmetic coding) are made with
+libjpeg-turbo's `cjpeg` (Debian: `apt-get install libjpeg-turbo-progs`); the script stops
+with that hint when `cjpeg` is missing.
 
 Reference conventions, recorded in reference.json too:
 
@@ -27,6 +34,10 @@ Reference conventions, recorded in reference.json too:
   the PIL one). Resize shortest edge to 224 with Pillow BICUBIC, centre crop 224, rescale by
   1/255, normalize with OpenAI's mean/std. Images with transparency are composited onto
   white first.
+* Pictures are decoded by Pillow, whose JPEG decoder is libjpeg-turbo with its defaults
+  (integer "islow" IDCT, "fancy" chroma upsampling): images/ holds two colour JPEGs with
+  4:2:0 chroma subsampling, as cameras and platforms serve them, whose embeddings are checked
+  like the PNGs', and jpeg/ the decoder cases.
 * Pillow 13 changed the bicubic resize (the vertical pass goes first when the height shrinks
   by more than twice as many pixels as the width), so regenerate with the pinned Pillow.
 * Tokenization is the `tokenizers` pipeline saved in tokenizer.json (the fast CLIP
@@ -49,6 +60,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -296,6 +308,182 @@ def make_images(rng: np.random.Generator) -> dict[str, Image.Image]:
     return images
 
 
+def photo_like(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A synthetic "photo": sky and ground gradients, a wavy horizon, a sun, saturated
+    coloured boxes with sharp edges (where chroma upsampling matters most) and sensor-like
+    noise. Different from make_images' pictures so that every embedding is far from the others.
+    """
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    horizon = h * (0.55 + 0.08 * np.sin(x / (w / 5.0)))
+    sky = np.stack([90 + 60 * y / h, 140 + 50 * y / h, 235 - 30 * y / h], axis=-1)
+    ground = np.stack(
+        [70 + 40 * np.sin(x / 9.0) * np.cos(y / 5.0), 120 + 30 * (y / h), 50 + 0 * x], axis=-1
+    )
+    img = np.where((y < horizon)[..., None], sky, ground)
+    sun = (y - h * 0.2) ** 2 + (x - w * 0.75) ** 2 < (min(h, w) * 0.09) ** 2
+    img[sun] = [255, 230, 120]
+    for (top, left, bh, bw, colour) in [
+        (0.62, 0.08, 0.18, 0.22, [220, 20, 40]),
+        (0.70, 0.40, 0.12, 0.15, [20, 40, 210]),
+        (0.66, 0.62, 0.20, 0.09, [250, 200, 0]),
+    ]:
+        box = (y >= top * h) & (y < (top + bh) * h) & (x >= left * w) & (x < (left + bw) * w)
+        img[box] = colour
+    img += rng.normal(0, 5, img.shape)
+    return np.clip(np.round(img), 0, 255).astype(np.uint8)
+
+
+def make_jpeg_images(rng: np.random.Generator) -> dict[str, tuple[Image.Image, dict]]:
+    """Colour JPEGs with 4:2:0 chroma subsampling, as cameras and platforms serve them, and
+    the Pillow save options that write them."""
+    return {
+        # Baseline, odd size (the chroma planes end on a half sample), Pillow's default 4:2:0.
+        "photo_420_333x517.jpg": (
+            Image.fromarray(photo_like(rng, 517, 333), "RGB"),
+            dict(quality=90, subsampling="4:2:0"),
+        ),
+        # Progressive with restart markers, a typical thumbnail shape.
+        "thumb_progressive_420_480x270.jpg": (
+            Image.fromarray(np.ascontiguousarray(photo_like(rng, 270, 480)[:, ::-1]), "RGB"),
+            dict(quality=85, subsampling="4:2:0", progressive=True, restart_marker_blocks=4),
+        ),
+    }
+
+
+def require_cjpeg() -> str:
+    cjpeg = shutil.which("cjpeg")
+    if cjpeg is None:
+        sys.exit("cjpeg not found: install libjpeg-turbo's tools (Debian: libjpeg-turbo-progs)")
+    return cjpeg
+
+
+def make_jpeg_cases(rng: np.random.Generator, out_dir: Path, workdir: Path) -> list[dict]:
+    """JPEGs in the encodings the decoder must reproduce, each with Pillow's decoding as an RGB
+    PNG (greyscale repeated, as the image processor converts it)."""
+    cjpeg = require_cjpeg()
+    out_dir.mkdir(parents=True)
+    cases = []
+
+    def record(name: str, encoding: str) -> None:
+        decoded = Image.open(out_dir / f"{name}.jpg")
+        decoded.load()
+        decoded.convert("RGB").save(out_dir / f"{name}.png")
+        cases.append(
+            {
+                "file": f"jpeg/{name}.jpg",
+                "decoded_file": f"jpeg/{name}.png",
+                "encoding": encoding,
+                "width": decoded.width,
+                "height": decoded.height,
+            }
+        )
+
+    pillow_cases = [
+        ("420_45x31", (45, 31), dict(quality=85, subsampling="4:2:0"), "baseline 4:2:0, odd size"),
+        ("422_45x31", (45, 31), dict(quality=85, subsampling="4:2:2"), "baseline 4:2:2, odd size"),
+        ("444_45x31", (45, 31), dict(quality=85, subsampling="4:4:4"), "baseline 4:4:4"),
+        ("420_3x5", (3, 5), dict(quality=85), "4:2:0 narrower than 3 chroma samples"),
+        ("420_2x2", (2, 2), dict(quality=85), "4:2:0, one chroma sample"),
+        ("420_q100_64x48", (64, 48), dict(quality=100), "4:2:0, quality 100"),
+        ("420_q5_64x48", (64, 48), dict(quality=5), "4:2:0, quality 5"),
+        (
+            "420_optimized_64x48",
+            (64, 48),
+            dict(quality=90, optimize=True),
+            "4:2:0, optimized Huffman tables",
+        ),
+        (
+            "progressive_420_61x47",
+            (61, 47),
+            dict(quality=85, progressive=True),
+            "progressive 4:2:0 with successive approximation",
+        ),
+        (
+            "progressive_444_61x47",
+            (61, 47),
+            dict(quality=85, progressive=True, subsampling="4:4:4"),
+            "progressive 4:4:4",
+        ),
+        (
+            "restart_blocks_420_61x47",
+            (61, 47),
+            dict(quality=85, restart_marker_blocks=3),
+            "baseline 4:2:0, restart every 3 MCUs",
+        ),
+        (
+            "restart_rows_progressive_422_61x47",
+            (61, 47),
+            dict(quality=85, subsampling="4:2:2", progressive=True, restart_marker_rows=1),
+            "progressive 4:2:2, restart every MCU row",
+        ),
+    ]
+    for name, (w, h), options, encoding in pillow_cases:
+        Image.fromarray(photo_like(rng, h, w), "RGB").save(out_dir / f"{name}.jpg", **options)
+        record(name, encoding)
+    grey = Image.fromarray(photo_like(rng, 31, 45), "RGB").convert("L")
+    grey.save(out_dir / "grey_45x31.jpg", quality=85)
+    record("grey_45x31", "greyscale baseline")
+    grey.save(out_dir / "grey_progressive_45x31.jpg", quality=85, progressive=True)
+    record("grey_progressive_45x31", "greyscale progressive")
+
+    source = workdir / "jpeg_source.ppm"
+    Image.fromarray(photo_like(rng, 48, 66), "RGB").save(source)
+    scans = workdir / "non_interleaved.scans"
+    scans.write_text("0: 0 63 0 0;\n1: 0 63 0 0;\n2: 0 63 0 0;\n")
+    cjpeg_cases = [
+        ("cjpeg_440_66x48", ["-sample", "1x2,1x1,1x1"], "4:4:0 (vertical chroma subsampling)"),
+        ("cjpeg_411_66x48", ["-sample", "4x1,1x1,1x1", "-restart", "2B"], "4:1:1, restarts"),
+        ("cjpeg_rgb_66x48", ["-rgb"], "RGB colour space (no YCbCr transform)"),
+        (
+            "cjpeg_non_interleaved_66x48",
+            ["-scans", str(scans)],
+            "one sequential scan per component",
+        ),
+        ("cjpeg_q1_66x48", ["-quality", "1"], "16-bit quantization tables (extended sequential)"),
+        (
+            "cjpeg_progressive_440_66x48",
+            ["-progressive", "-sample", "1x2,1x1,1x1"],
+            "progressive 4:4:0",
+        ),
+    ]
+    for name, args, encoding in cjpeg_cases:
+        subprocess.run(
+            [cjpeg, *args, "-outfile", str(out_dir / f"{name}.jpg"), str(source)],
+            check=True,
+            capture_output=True,
+        )
+        record(name, encoding)
+    return cases
+
+
+def make_unsupported_jpegs(rng: np.random.Generator, out_dir: Path, workdir: Path) -> list[dict]:
+    """Kinds of JPEG the exact decoder leaves to the image crate's: arithmetic coding (which
+    that decoder cannot read either) and CMYK."""
+    cjpeg = require_cjpeg()
+    source = workdir / "unsupported_source.ppm"
+    Image.fromarray(photo_like(rng, 24, 32), "RGB").save(source)
+    subprocess.run(
+        [
+            cjpeg,
+            "-arithmetic",
+            "-outfile",
+            str(out_dir / "unsupported_arithmetic_32x24.jpg"),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    Image.open(source).convert("CMYK").save(out_dir / "fallback_cmyk_32x24.jpg", quality=90)
+    return [
+        {
+            "file": "jpeg/unsupported_arithmetic_32x24.jpg",
+            "decodes": False,
+            "reason": "arithmetic-coded",
+        },
+        {"file": "jpeg/fallback_cmyk_32x24.jpg", "decodes": True, "reason": "CMYK"},
+    ]
+
+
 def to_unit(v: torch.Tensor) -> list[float]:
     v = v.double()
     return (v / v.norm()).tolist()
@@ -391,8 +579,12 @@ def main() -> None:
     image_entries = []
     sensitivity = []
     with torch.no_grad():
-        for name, img in make_images(rng).items():
-            img.save(images_dir / name)
+        # The JPEG pictures draw from their own generator, so the PNGs (and the resize source
+        # drawn after them) stay what they were before the JPEGs were added.
+        pictures = {name: (img, {}) for name, img in make_images(rng).items()}
+        pictures.update(make_jpeg_images(np.random.default_rng(SEED + 1)))
+        for name, (img, save_options) in pictures.items():
+            img.save(images_dir / name, **save_options)
             reopened = Image.open(images_dir / name)
             pixel_values = processor(images=reopened, return_tensors="pt")["pixel_values"]
             feats = model.get_image_features(pixel_values=pixel_values).pooler_output[0]
@@ -403,7 +595,8 @@ def main() -> None:
             crop = crop.astype(np.uint8)
             again = ((crop.astype(np.float64) * (1 / 255)).astype(np.float32) - mean) / std
             assert np.array_equal(again, pv), f"crop of {name} does not reproduce pixel_values"
-            Image.fromarray(np.moveaxis(crop, 0, -1), "RGB").save(crops_dir / name)
+            crop_name = str(Path(name).with_suffix(".png"))
+            Image.fromarray(np.moveaxis(crop, 0, -1), "RGB").save(crops_dir / crop_name)
             # How much one grey level in one pixel moves the embedding: the 1e-4 tolerance
             # must be well below what a preprocessing error would cause.
             nudged = pixel_values.clone()
@@ -416,7 +609,7 @@ def main() -> None:
                     "mode": img.mode,
                     "width": img.width,
                     "height": img.height,
-                    "crop_file": f"crops/{name}",
+                    "crop_file": f"crops/{crop_name}",
                     "embedding": to_unit(feats),
                 }
             )
@@ -442,6 +635,14 @@ def main() -> None:
         out.save(resize_dir / name)
         resize_cases.append({"file": f"resize/{name}", "width": w, "height": h})
 
+    # JPEG decoder cases, from a third generator.
+    jpeg_rng = np.random.default_rng(SEED + 2)
+    jpeg_dir = REF_DIR / "jpeg"
+    jpeg_cases = make_jpeg_cases(jpeg_rng, jpeg_dir, workdir)
+    unsupported_jpegs = make_unsupported_jpegs(jpeg_rng, jpeg_dir, workdir)
+    cjpeg_version = subprocess.run([require_cjpeg(), "-version"], capture_output=True, text=True)
+    versions["cjpeg"] = (cjpeg_version.stdout + cjpeg_version.stderr).strip()
+
     reference = {
         "about": "Reference outputs of transformers' CLIPModel for kol-embed's tests; "
         "generated by kol-embed/scripts/make_tiny_clip.py. Embeddings are L2-normalized "
@@ -459,6 +660,8 @@ def main() -> None:
         "images": image_entries,
         "resize_source": "resize/input_41x29.png",
         "resize_cases": resize_cases,
+        "jpeg_cases": jpeg_cases,
+        "unsupported_jpegs": unsupported_jpegs,
     }
     with open(REF_DIR / "reference.json", "w", encoding="utf-8") as f:
         json.dump(reference, f, ensure_ascii=False, indent=1)

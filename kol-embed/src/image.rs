@@ -1,10 +1,11 @@
 //! Decoded pictures: 8-bit RGB pixels, decoded from PNG, JPEG or WebP the way CLIP's Python
-//! preprocessing sees them.
+//! preprocessing (Pillow) sees them.
 
 use std::io::Cursor;
 use std::path::Path;
 
 use crate::error::{EmbedError, Result};
+use crate::jpeg;
 
 /// A decoded picture: 8-bit RGB pixels, row by row, three bytes per pixel.
 ///
@@ -13,10 +14,20 @@ use crate::error::{EmbedError, Result};
 /// Decoding follows what transformers' CLIP image processor does with a Pillow image: a
 /// greyscale picture has its channel repeated, and a picture with transparency (an alpha
 /// channel, or a PNG/GIF transparent colour) is composited onto white with Pillow's integer
-/// arithmetic. Two documented differences from Pillow: the EXIF orientation is ignored (as
-/// Pillow's `Image.open` ignores it), and 16-bit PNGs are reduced to 8 bits by rounding where
-/// Pillow truncates, so such pictures may differ by one grey level. JPEG decoders differ from
-/// libjpeg by up to a few grey levels in places; PNG is decoded exactly.
+/// arithmetic. The EXIF orientation is ignored, as Pillow's `Image.open` ignores it.
+///
+/// How exactly each format matches Pillow (tested against Pillow 13.0 and its libjpeg-turbo 3.2):
+/// - **PNG**: the same pixels, except 16-bit PNGs, reduced to 8 bits by rounding where Pillow
+///   truncates (one grey level here and there).
+/// - **JPEG**: the same pixels, byte for byte, for baseline, extended-sequential and
+///   progressive Huffman-coded 8-bit JPEGs in greyscale, YCbCr or RGB, with any whole-number
+///   chroma subsampling (4:2:0, 4:2:2, 4:4:0, 4:1:1...), restart markers and odd sizes: this
+///   crate decodes them as libjpeg-turbo does by default (integer IDCT, "fancy" chroma
+///   upsampling, its YCbCr tables). The rare rest (CMYK/YCCK, 12-bit, lossless,
+///   hierarchical, Motion-JPEG frames without Huffman tables, progressive files missing their
+///   low-frequency refinements) goes to the `image` crate's decoder, whose pixels may differ
+///   from Pillow's (CMYK in particular); arithmetic-coded JPEGs are not readable.
+/// - **WebP**: the `image` crate's decoder, not compared with Pillow.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Image {
     width: u32,
@@ -52,14 +63,15 @@ impl Image {
     }
 
     /// Decodes an encoded picture (PNG, JPEG or WebP, recognized from its content).
-    /// `source_name` names it in errors: a path, a URL, a media id.
+    /// `source_name` names it in errors: a path, a URL, a media id. See [`Image`] for how
+    /// closely each format matches Pillow.
     ///
-    /// The decoder's default memory limits apply (about 512 MiB), so a decompression bomb is
-    /// an error rather than an allocation failure.
+    /// Decoding uses at most about 512 MiB, so a decompression bomb is an error rather than
+    /// an allocation failure.
     ///
     /// # Errors
     /// [`EmbedError::ImageDecode`] naming `source_name` when the bytes are not a picture in a
-    /// supported format, or are truncated or corrupt.
+    /// supported format, are truncated or corrupt, or need more memory than the limit.
     pub fn decode(bytes: &[u8], source_name: &str) -> Result<Self> {
         let decode_error = |reason: String| EmbedError::ImageDecode {
             source_name: source_name.to_owned(),
@@ -68,12 +80,26 @@ impl Image {
         let reader = image::ImageReader::new(Cursor::new(bytes))
             .with_guessed_format()
             .map_err(|e| decode_error(e.to_string()))?;
-        if reader.format().is_none() {
-            return Err(decode_error(
-                "unrecognized format (expected PNG, JPEG or WebP)".to_owned(),
-            ));
+        // JPEGs go to the decoder that reproduces libjpeg-turbo; the kinds of JPEG it does not
+        // handle go, like other formats, to the image crate's decoders.
+        let mut unsupported_jpeg = None;
+        match reader.format() {
+            None => {
+                return Err(decode_error(
+                    "unrecognized format (expected PNG, JPEG or WebP)".to_owned(),
+                ));
+            }
+            Some(image::ImageFormat::Jpeg) => match jpeg::decode(bytes) {
+                Ok(decoded) => return Ok(Self::from_jpeg(decoded)),
+                Err(jpeg::Failure::Invalid(reason)) => return Err(decode_error(reason)),
+                Err(jpeg::Failure::Unsupported(kind)) => unsupported_jpeg = Some(kind),
+            },
+            Some(_) => {}
         }
-        let decoded = reader.decode().map_err(|e| decode_error(e.to_string()))?;
+        let decoded = reader.decode().map_err(|e| match &unsupported_jpeg {
+            Some(kind) => decode_error(format!("{kind}, and the fallback decoder failed: {e}")),
+            None => decode_error(e.to_string()),
+        })?;
         Ok(Self::from_dynamic(decoded))
     }
 
@@ -86,6 +112,20 @@ impl Image {
         let path = path.as_ref();
         let bytes = EmbedError::read_file(path)?;
         Self::decode(&bytes, &path.display().to_string())
+    }
+
+    /// Wraps what the libjpeg-compatible decoder gives, repeating a greyscale channel.
+    fn from_jpeg(decoded: jpeg::Decoded) -> Self {
+        let pixels = if decoded.grey {
+            decoded.pixels.iter().flat_map(|&v| [v, v, v]).collect()
+        } else {
+            decoded.pixels
+        };
+        Self {
+            width: decoded.width,
+            height: decoded.height,
+            pixels,
+        }
     }
 
     /// Converts a decoded picture to RGB the way transformers' `convert_to_rgb` does.

@@ -1,6 +1,8 @@
 //! Shared helpers of the integration tests: fixture paths, the reference file, scratch folders.
 
 #![allow(dead_code, unreachable_pub)]
+// Test helpers may unwrap: a failure is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -28,6 +30,8 @@ pub struct Reference {
     pub images: Vec<ImageCase>,
     pub resize_source: String,
     pub resize_cases: Vec<ResizeCase>,
+    pub jpeg_cases: Vec<JpegCase>,
+    pub unsupported_jpegs: Vec<UnsupportedJpeg>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +61,26 @@ pub struct ResizeCase {
     pub file: String,
     pub width: u32,
     pub height: u32,
+}
+
+/// A JPEG and Pillow's decoding of it (RGB PNG).
+#[derive(Debug, Deserialize)]
+pub struct JpegCase {
+    pub file: String,
+    pub decoded_file: String,
+    pub encoding: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A kind of JPEG the exact decoder hands to the image crate's decoder.
+#[derive(Debug, Deserialize)]
+pub struct UnsupportedJpeg {
+    pub file: String,
+    /// Whether the fallback decoder reads it.
+    pub decodes: bool,
+    /// What the error names when it does not.
+    pub reason: String,
 }
 
 pub fn reference() -> &'static Reference {

@@ -74,6 +74,9 @@ fn image_crops_equal_pillow_byte_for_byte() {
     assert!(r.images.iter().any(|c| c.width < 224));
     assert!(r.images.iter().any(|c| c.file.contains("rgba")));
     assert!(r.images.iter().any(|c| c.file.contains("gray")));
+    // And colour JPEGs with 4:2:0 chroma subsampling, baseline and progressive.
+    assert!(r.images.iter().any(|c| c.file.contains("photo_420")));
+    assert!(r.images.iter().any(|c| c.file.contains("progressive_420")));
 }
 
 #[test]
