@@ -4,4 +4,6 @@
 pub mod campaign;
 pub mod catalogue;
 pub mod optimize;
+#[cfg(doctest)]
+mod readme;
 pub mod search;

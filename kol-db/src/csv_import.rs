@@ -1,4 +1,5 @@
-//! CSV import of creators in the column layout of the earlier Python version of the platform:
+//! CSV import of creators in the column layout of the platform's earlier version (the
+//! repository's docs/SCHEMA.md records that version's rules):
 //! `platform, username, display_name, category, followers, country, contact, sample_links, extra`.
 //!
 //! - The header names the columns (any order, case-insensitive); `platform` and `username` are
@@ -12,7 +13,7 @@
 //!   disagrees with the URL skips the row.
 //!
 //! Rows are upserted by `(platform, username)` in one transaction. A row that fails validation is
-//! skipped and reported with its line number and the reason (the Python version skipped bad rows
+//! skipped and reported with its line number and the reason (the earlier version skipped bad rows
 //! silently; we do not); a database error aborts the whole import and keeps nothing.
 
 use std::collections::HashSet;

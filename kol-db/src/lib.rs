@@ -9,6 +9,8 @@
 //! then [`Database::run_migrations`].
 
 #![warn(missing_docs)]
+// On docs.rs (`--cfg docsrs`, nightly), feature-gated items say which feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod config;
 pub mod conversations;
@@ -26,6 +28,7 @@ pub mod rate_cards;
 mod schema;
 pub mod search;
 #[cfg(feature = "test-support")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-support")))]
 pub mod testing;
 mod tls;
 

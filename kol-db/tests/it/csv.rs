@@ -1,4 +1,4 @@
-//! CSV import in the earlier Python version's column layout.
+//! CSV import in the column layout of the platform's earlier version (docs/SCHEMA.md).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
