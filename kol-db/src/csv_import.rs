@@ -13,8 +13,8 @@
 //!   disagrees with the URL skips the row.
 //!
 //! Rows are upserted by `(platform, username)` in one transaction. A row that fails validation is
-//! skipped and reported with its line number and the reason (the earlier version skipped bad rows
-//! silently; we do not); a database error aborts the whole import and keeps nothing.
+//! skipped and reported with its line number and the reason (never silently, as the earlier
+//! version did); a database error aborts the whole import and keeps nothing.
 
 use std::collections::HashSet;
 
