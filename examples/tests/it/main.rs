@@ -1,4 +1,4 @@
-//! Integration tests of examples, one binary (each module a former test file).
+//! Integration tests of examples, one binary with a module per area.
 
 mod backends;
 mod documented;
