@@ -193,10 +193,10 @@ impl CatalogueGenerator {
             AudienceShare::new(rng.random_range(0..=30)).ok()
         };
         let mut categories: Categories = Category::new(CATEGORIES[primary]).into_iter().collect();
-        if let Some(s) = secondary {
-            if let Ok(c) = Category::new(CATEGORIES[s]) {
-                categories.insert(c);
-            }
+        if let Some(s) = secondary
+            && let Ok(c) = Category::new(CATEGORIES[s])
+        {
+            categories.insert(c);
         }
         let display = format!("{name} {}", title_case(CATEGORIES[primary]));
         let mut kol = NewKol::new(handle.clone());

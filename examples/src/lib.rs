@@ -5,4 +5,6 @@ pub mod campaign;
 pub mod catalogue;
 pub mod npy;
 pub mod optimize;
+#[cfg(doctest)]
+mod readme;
 pub mod search;

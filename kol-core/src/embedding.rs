@@ -1,9 +1,9 @@
 //! CLIP embeddings: exactly 512 finite `f32` values with a non-zero norm.
 //!
-//! The seed stores CLIP ViT-B/32 image embeddings in a `VECTOR(512)` column and compares them with
-//! pgvector's cosine distance (`<=>`). [`Embedding`] is the only way into that column, so a vector
-//! of the wrong width, a NaN or an all-zero vector (whose cosine distance is undefined) cannot
-//! reach the database or an in-memory index.
+//! The schema stores CLIP ViT-B/32 image embeddings in a `VECTOR(512)` column and compares them
+//! with pgvector's cosine distance (`<=>`). [`Embedding`] is the only way into that column, so a
+//! vector of the wrong width, a NaN or an all-zero vector (whose cosine distance is undefined)
+//! cannot reach the database or an in-memory index.
 
 use serde::{Deserialize, Serialize};
 

@@ -21,8 +21,8 @@ pub enum OutreachFilter {
     Any,
     /// Only creators without an open (not closed) conversation: skip those already contacted.
     NoOpenConversation,
-    /// Only creators whose open conversation is `confirmed` (the earlier Python version planned
-    /// over confirmed creators).
+    /// Only creators whose open conversation is `confirmed` (the platform's earlier version
+    /// planned over confirmed creators only; the repository's docs/SCHEMA.md records its rules).
     ConfirmedOnly,
 }
 

@@ -1,6 +1,6 @@
 //! Creator handles: a normalized [`Username`] on a [`Platform`], also read from profile URLs.
 //!
-//! The seed stores `username` "lowercased, without @" and keys creators by
+//! The schema stores `username` "lowercased, without @" and keys creators by
 //! `(platform, username)`; its `contact` and `sample_links` columns hold profile URLs such as
 //! `https://www.tiktok.com/@Porji?lang=th`. [`Handle::from_profile_url`] turns such a URL into
 //! `tiktok` / `porji`, so imports can fill the key from a link.

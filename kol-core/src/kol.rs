@@ -232,7 +232,7 @@ impl From<Extra> for serde_json::Value {
 /// A creator not yet stored (or the new version of one, for an upsert).
 ///
 /// Every field holds a validated type, so any value of this struct is a valid row. Serialized
-/// with the seed's column names; `platform` and `username` sit at the top level.
+/// with the schema's column names; `platform` and `username` sit at the top level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewKol {
     /// Platform and normalized username: the creator's key.

@@ -105,8 +105,8 @@ count_type!(
 
 /// The share of a creator's audience in one country, in whole percent: `0..=100`.
 ///
-/// The seed's `audience_th_pct` (share of the audience in Thailand) weights reach in the budget
-/// optimizer when target-country weighting is on.
+/// The original schema's `audience_th_pct` (share of the audience in Thailand) weights reach in
+/// the budget optimizer when target-country weighting is on.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
@@ -166,7 +166,8 @@ impl std::fmt::Display for AudienceShare {
     }
 }
 
-/// Creator size classes by follower count, as the earlier Python version of the platform used.
+/// Creator size classes by follower count, with the thresholds of the platform's earlier version
+/// (kept unchanged; the repository's docs/SCHEMA.md records that version's rules).
 ///
 /// | tier | followers |
 /// | --- | --- |

@@ -1,8 +1,9 @@
 //! Rate cards: what a creator sells (a deliverable item), at what price, reaching how many people.
 //!
-//! The seed's `est_reach` is "usually derived from followers x heuristic %". [`ReachEstimator`] is
-//! that heuristic as a replaceable, pure function; [`TieredReach`] is the default (a rate per
-//! [`FollowerTier`]) and [`FlatReach`] the earlier Python version's fallback (`followers / 5`).
+//! The original schema's `est_reach` is "usually derived from followers x heuristic %".
+//! [`ReachEstimator`] is that heuristic as a replaceable, pure function; [`TieredReach`] is the
+//! default (a rate per [`FollowerTier`]) and [`FlatReach`] the rule of the platform's earlier
+//! version (`followers / 5`; the repository's docs/SCHEMA.md records that version's rules).
 
 use std::borrow::Cow;
 
@@ -353,7 +354,8 @@ impl ReachEstimator for TieredReach {
     }
 }
 
-/// The earlier Python version's fallback: reach = followers / 5 (20 %), whatever the tier.
+/// Reach = followers / 5 (20 %), whatever the tier: the rule the platform's earlier version
+/// applied to items without an estimated reach (see the repository's docs/SCHEMA.md).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FlatReach;
 

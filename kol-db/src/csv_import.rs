@@ -1,4 +1,5 @@
-//! CSV import of creators in the column layout of the earlier Python version of the platform:
+//! CSV import of creators in the column layout of the platform's earlier version (the
+//! repository's docs/SCHEMA.md records that version's rules):
 //! `platform, username, display_name, category, followers, country, contact, sample_links, extra,
 //! audience_th_pct`.
 //!

@@ -68,7 +68,8 @@ pub struct KolPage {
     pub next: Option<Page>,
 }
 
-/// What [`Database::list_kols`] returns: filters plus a name search.
+/// The input of [`Database::list_kols`]: which creators to list (filters plus a name search).
+/// The result comes back one [`KolPage`] at a time.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KolQuery {
     /// The filters shared with the creator search.

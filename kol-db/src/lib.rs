@@ -9,6 +9,8 @@
 //! then [`Database::run_migrations`].
 
 #![warn(missing_docs)]
+// On docs.rs (`--cfg docsrs`, nightly), feature-gated items say which feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod campaigns;
 pub mod config;
@@ -29,6 +31,7 @@ mod schema;
 pub mod search;
 mod stored;
 #[cfg(feature = "test-support")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-support")))]
 pub mod testing;
 mod tls;
 

@@ -1,5 +1,5 @@
 //! Vector search primitives on pgvector: the k nearest pictures of a query embedding, and the
-//! vector index (ivfflat by default, as in the seed; hnsw on request).
+//! vector index (ivfflat by default, as in the original schema; hnsw on request).
 //!
 //! Per-query settings (`ivfflat.probes`, `hnsw.ef_search`, disabling index scans for an exact
 //! answer) are set with `SET LOCAL` semantics (`set_config(..., true)`) inside the query's own
@@ -18,7 +18,7 @@ use crate::schema::kol_media;
 /// The vector index on `kol_media.emb` (cosine distance).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VectorIndex {
-    /// ivfflat with this many lists (the seed's index: `lists = 100`). pgvector suggests
+    /// ivfflat with this many lists (the original schema's index: `lists = 100`). pgvector suggests
     /// `rows / 1000` lists up to a million rows.
     IvfFlat {
         /// Number of inverted lists (`1..=32768`).

@@ -11,8 +11,9 @@
 //!   0 (a picture pointing away from the brief is irrelevant, not negative) and capped at 1.
 //!   Effective reach is then the share of the reach that looks like the brief.
 //! - **Reach** of an item = its rate card's `est_reach`, or, when the card has none, the
-//!   [`ReachEstimator`]'s figure for the creator's followers (the earlier Python version used
-//!   `followers / 5`, [`FlatReach`](kol_core::FlatReach); the default is
+//!   [`ReachEstimator`]'s figure for the creator's followers (the platform's earlier version used
+//!   `followers / 5`, [`FlatReach`](kol_core::FlatReach), see the repository's docs/SCHEMA.md;
+//!   the default is
 //!   [`TieredReach`](kol_core::TieredReach)). No followers and no reach: 0.
 //! - **Audience share**: with target-country weighting a creator whose Thai audience share is
 //!   unknown counts as 0 % (unknown is not assumed good), so it is chosen only when pinned.

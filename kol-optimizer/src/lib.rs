@@ -66,12 +66,15 @@
 //! rate cards, shared by the tests and the benchmarks.
 
 #![warn(missing_docs)]
+// On docs.rs (`--cfg docsrs`, nightly), feature-gated items say which feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod campaign;
 pub mod error;
 mod exact;
 mod greedy;
 #[cfg(feature = "instances")]
+#[cfg_attr(docsrs, doc(cfg(feature = "instances")))]
 pub mod instances;
 mod model;
 pub mod plan;

@@ -51,7 +51,7 @@ use crate::error::{Result, Subject, VectorError};
 /// Smaller is closer for all three, as in `ORDER BY emb <=> $1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Metric {
-    /// `<=>`: `1 - cos(a, b)`, in `[0, 2]`; the seed's `vector_cosine_ops`.
+    /// `<=>`: `1 - cos(a, b)`, in `[0, 2]`; the schema's `vector_cosine_ops` index.
     #[default]
     Cosine,
     /// `<->`: the Euclidean distance `|a - b|`; `vector_l2_ops`.

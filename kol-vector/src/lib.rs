@@ -79,6 +79,8 @@
 //! index; [`filter`] the filters; [`error`] the error type.
 
 #![warn(missing_docs)]
+// On docs.rs (`--cfg docsrs`, nightly), feature-gated items say which feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod catalogue;
 pub mod compressed;
@@ -92,6 +94,7 @@ pub mod matrix;
 mod rng;
 mod select;
 #[cfg(feature = "synthetic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "synthetic")))]
 pub mod synthetic;
 
 pub use catalogue::{CatalogueKol, MemoryCatalogue};

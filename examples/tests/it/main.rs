@@ -1,7 +1,8 @@
-//! Integration tests of examples, one binary (each module a former test file).
+//! Integration tests of examples, one binary with a module per area.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failed test.
 
 mod backends;
+mod documented;
 mod npy;
 mod optimize;

@@ -1,5 +1,6 @@
-//! CSV import in the earlier Python version's column layout: what a file means (absent columns
-//! and empty cells keep stored values), the report of changed fields, dry runs, bounded input.
+//! CSV import in the column layout of the platform's earlier version (docs/SCHEMA.md): what a
+//! file means (absent columns and empty cells keep stored values), the report of changed fields,
+//! dry runs, bounded input.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
