@@ -9,5 +9,7 @@ mod migrations;
 mod nearest;
 mod outreach;
 mod rules;
+mod scratch_cluster;
 mod search;
+mod timeouts;
 mod tls;
