@@ -118,6 +118,25 @@ async fn errors_never_show_the_password() {
     assert!(!format!("{:?} {}", t.db(), t.db().url()).contains("kol_test:kol_test"));
 }
 
+#[tokio::test]
+async fn no_secret_key_shows_in_errors_debug_or_display() {
+    for url in [
+        "postgres://kol@127.0.0.1:1/nowhere?sslpassword=hunter2",
+        "postgres://kol@127.0.0.1:1/nowhere?PASSWORD=hunter2",
+        "postgres://kol:hunter2@127.0.0.1:1/nowhere?SslPassword=hunter2",
+        "host=127.0.0.1 port=1 user=kol SSLPassword='hunter2 with spaces'",
+        "host=127.0.0.1 port=1 user=kol Password = 'it\\'s hunter2'",
+        "host=127.0.0.1 port=1 user=kol password='hunter2\\\\' dbname=nowhere",
+    ] {
+        let err = Database::connect(url).await.unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("hunter2"), "{url}: {shown}");
+        let url = kol_db::DatabaseUrl::new(url);
+        let shown = format!("{url} {url:?} {:?}", kol_db::DbConfig::new(url.clone()));
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}
+
 /// Connects and tells whether the session is encrypted (`pg_stat_ssl`).
 async fn connect_and_check_ssl(url: &str) -> Result<bool, DbError> {
     let db = Database::connect(url).await?;
