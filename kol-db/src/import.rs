@@ -46,6 +46,11 @@ pub struct ImportOptions {
     /// After the load, build a fresh vector index (same definition) beside the current one and
     /// swap it in before the commit (default `true`). Off, the current index, kept up to date
     /// row by row during the load, stays.
+    ///
+    /// The current index is maintained row by row during the load either way: cheap for
+    /// ivfflat, much slower for hnsw (each row is inserted into the graph). For a first bulk
+    /// load into an empty catalogue served through hnsw, load with the default ivfflat index and
+    /// call [`Database::rebuild_vector_index`] with hnsw afterwards.
     pub rebuild_vector_index: bool,
 }
 
