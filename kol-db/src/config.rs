@@ -276,11 +276,11 @@ pub enum RootCerts {
 /// A timeout must be at least 1 ms and at most `i32::MAX` ms (about 24.8 days), which
 /// [`Database::connect_with`](crate::Database::connect_with) checks.
 ///
-/// Long maintenance jobs lift what would cut them short, on their own connection only:
-/// migrations wait for another instance's migrations and run without a statement timeout; the
-/// vector index build of an import or of
-/// [`Database::rebuild_vector_index`](crate::Database::rebuild_vector_index) runs without a
-/// statement timeout.
+/// Maintenance jobs ([`Database::run_migrations`](crate::Database::run_migrations), catalogue
+/// imports, [`Database::rebuild_vector_index`](crate::Database::rebuild_vector_index)) run on a
+/// connection of their own without statement and lock timeouts: they are long by nature, and
+/// they wait for each other (two instances migrating, two index jobs). The idle-in-transaction
+/// timeout still applies to them.
 #[derive(Debug, Clone)]
 pub struct DbConfig {
     /// The database to connect to.

@@ -198,7 +198,8 @@ impl Database {
         .await
     }
 
-    /// The versions of the applied migrations, oldest first.
+    /// The versions of the applied migrations, oldest first (read under the migrations'
+    /// advisory lock: while another instance migrates, this waits for it).
     ///
     /// # Errors
     /// [`DbError::Migration`] or a connection error.
