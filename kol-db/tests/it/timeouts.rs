@@ -180,3 +180,45 @@ async fn an_import_idle_in_its_transaction_beyond_the_timeout_is_ended_and_keeps
         "nothing of the import kept"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_for_a_pooled_connection_is_bounded() {
+    #[derive(QueryableByName)]
+    struct Busy {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let t = test_db().await;
+    let config = DbConfig::new(t.url())
+        .max_connections(1)
+        .acquire_timeout(Duration::from_millis(200));
+    let db = Database::connect_with(config).await.unwrap();
+    let sleeper = {
+        let db = db.clone();
+        tokio::spawn(
+            async move { execute_sql(&db, "SELECT pg_sleep(2) /* kol-db pool test */").await },
+        )
+    };
+    // Wait (bounded) until the sleeper holds the pool's only connection.
+    let mut held = false;
+    for _ in 0..100 {
+        let busy: Vec<Busy> = query_sql(
+            t.db(),
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE query LIKE '%kol-db pool test%' AND state = 'active' AND pid <> pg_backend_pid()",
+        )
+        .await
+        .unwrap();
+        if busy[0].n > 0 {
+            held = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(held, "the sleeper got the connection");
+    let err = db.count_kols().await.unwrap_err();
+    assert!(matches!(err, DbError::Connection(_)), "{err:?}");
+    assert!(err.is_retryable());
+    sleeper.await.unwrap().unwrap();
+    assert_eq!(db.count_kols().await.unwrap(), 0, "the pool serves again");
+}
