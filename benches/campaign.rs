@@ -224,7 +224,7 @@ fn past_posts() -> Vec<PastPost> {
             }
             PastPost {
                 kol_id: KolId(c as i64 + 1),
-                platform: if c % 4 == 0 {
+                platform: if c.is_multiple_of(4) {
                     [Platform::Tiktok, Platform::Instagram][n % 2]
                 } else {
                     Platform::Tiktok

@@ -19,13 +19,10 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use kol_core::{
-    AudienceShare, Categories, CountryCode, Followers, KolFilter, KolId, KolMatch, SearchMode,
-    SearchRequest,
-};
+use kol_core::{KolId, KolMatch, SearchMode, SearchRequest};
 use kol_db::testing::TestDatabase;
 use kol_db::{Database, ImportOptions, VectorIndex};
-use kol_examples::catalogue::{CATEGORIES, CatalogueSpec, brief_for_category};
+use kol_examples::catalogue::CatalogueSpec;
 use kol_vector::MemoryCatalogue;
 
 const QUERIES: usize = 200;
@@ -34,29 +31,7 @@ const K: usize = 10;
 type BoxError = Box<dyn std::error::Error>;
 
 fn requests() -> Result<Vec<SearchRequest>, BoxError> {
-    let mut out = Vec::with_capacity(QUERIES);
-    for i in 0..QUERIES {
-        let category = CATEGORIES[i % CATEGORIES.len()];
-        let query = brief_for_category(category, 10_000 + i as u64);
-        let mut filter = KolFilter::default();
-        match i % 4 {
-            0 => {}
-            1 => filter.categories_any = Categories::parse([category])?,
-            2 => {
-                filter.categories_any = Categories::parse([category])?;
-                filter.countries = vec![CountryCode::TH];
-                filter.min_followers = Some(Followers::new(10_000)?);
-            }
-            _ => filter.min_audience_th_pct = Some(AudienceShare::new(50)?),
-        }
-        out.push(SearchRequest {
-            query,
-            k: K,
-            filter,
-            mode: SearchMode::Exact,
-        });
-    }
-    Ok(out)
+    Ok(kol_benches::filtered_search_requests(QUERIES, K)?)
 }
 
 fn with_mode(requests: &[SearchRequest], mode: SearchMode) -> Vec<SearchRequest> {
@@ -74,10 +49,7 @@ struct Run {
 
 impl Run {
     fn percentile(&self, p: f64) -> f64 {
-        let mut sorted = self.latencies.clone();
-        sorted.sort();
-        let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-        sorted[rank - 1].as_secs_f64() * 1e3
+        kol_benches::percentile_ms(&self.latencies, p)
     }
 
     /// Mean recall@10 against `truth`, creator ids only.

@@ -136,13 +136,13 @@ pub fn check_header(
         }
     }
     let shape = header.shape;
-    if let Some(expected) = ndim {
-        if shape.len() != expected {
-            return Err(NpyError::Ndim {
-                expected,
-                found: shape.len(),
-            });
-        }
+    if let Some(expected) = ndim
+        && shape.len() != expected
+    {
+        return Err(NpyError::Ndim {
+            expected,
+            found: shape.len(),
+        });
     }
     let bytes = shape
         .iter()
@@ -194,7 +194,7 @@ mod tests {
     /// A `.npy` version 1.0 file: header dictionary `dict`, padded to 128 bytes, then `data`.
     pub(crate) fn npy_bytes(dict: &str, data: &[u8]) -> Vec<u8> {
         let mut header = dict.to_owned();
-        while (10 + header.len() + 1) % 128 != 0 {
+        while !(10 + header.len() + 1).is_multiple_of(128) {
             header.push(' ');
         }
         header.push('\n');

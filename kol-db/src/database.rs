@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
 use tokio_postgres_rustls::MakeRustlsConnect;
@@ -20,32 +20,42 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// A pooled connection.
 pub(crate) type Conn = Object<AsyncPgConnection>;
 
-/// Opens connections: tokio-postgres settings plus the TLS connector of the URL's `sslmode`.
+/// Opens connections: tokio-postgres settings plus the TLS connector of the URL's `sslmode`,
+/// and the session settings (timeouts) every connection gets before anyone uses it.
 pub(crate) struct Connector {
     pg: tokio_postgres::Config,
     tls: Option<MakeRustlsConnect>,
+    session_settings: String,
 }
 
 impl Connector {
     async fn connect(&self) -> diesel::ConnectionResult<AsyncPgConnection> {
         let failed =
             |e: tokio_postgres::Error| diesel::ConnectionError::BadConnection(e.to_string());
-        match &self.tls {
+        let mut conn = match &self.tls {
             None => {
                 let (client, connection) = self
                     .pg
                     .connect(tokio_postgres::NoTls)
                     .await
                     .map_err(failed)?;
-                AsyncPgConnection::try_from_client_and_connection(client, connection).await
+                AsyncPgConnection::try_from_client_and_connection(client, connection).await?
             }
             Some(tls) => {
                 let (client, connection) = self.pg.connect(tls.clone()).await.map_err(failed)?;
-                AsyncPgConnection::try_from_client_and_connection(client, connection).await
+                AsyncPgConnection::try_from_client_and_connection(client, connection).await?
             }
-        }
+        };
+        conn.batch_execute(&self.session_settings)
+            .await
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        Ok(conn)
     }
 }
+
+/// Advisory lock key under which migrations run (per database: two instances starting together
+/// take turns, and the second finds the schema up to date).
+const MIGRATION_LOCK: i64 = 0x6b6f_6c5f_6d69_6772; // "kol_migr"
 
 /// A handle on the database: a pool of async connections. Cheap to clone; share it.
 ///
@@ -82,15 +92,18 @@ impl Database {
     /// Connects with explicit settings.
     ///
     /// # Errors
-    /// As [`Database::connect`], and [`DbError::InvalidArgument`] for a pool size of zero.
+    /// As [`Database::connect`], and [`DbError::InvalidArgument`] for a pool size of zero or a
+    /// timeout out of range (see [`DbConfig`]).
     pub async fn connect_with(config: DbConfig) -> Result<Self> {
         if config.max_connections == 0 {
             return Err(DbError::argument("max_connections", "must be at least 1"));
         }
+        let session_settings = config.session_settings()?;
         let parsed = ParsedUrl::parse(&config.url, config.connect_timeout)?;
         let connector = Arc::new(Connector {
             tls: tls::connector(parsed.ssl_mode, parsed.root_certs.as_ref())?,
             pg: parsed.pg,
+            session_settings,
         });
         let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
         let setup = Arc::clone(&connector);
@@ -136,7 +149,22 @@ impl Database {
         Ok(self.connector.connect().await?)
     }
 
+    /// A dedicated connection for maintenance (migrations, index builds) that waits for locks
+    /// and runs statements as long as they need: its statement and lock timeouts are off.
+    pub(crate) async fn maintenance_conn(&self) -> Result<AsyncPgConnection> {
+        let mut conn = self.dedicated_conn().await?;
+        conn.batch_execute("SET statement_timeout = 0; SET lock_timeout = 0")
+            .await?;
+        Ok(conn)
+    }
+
     /// Applies every pending migration; returns the versions applied (empty when up to date).
+    ///
+    /// Migrations run under a PostgreSQL advisory lock of this database: several service
+    /// instances may call this at the same time, one applies the migrations while the others
+    /// wait, then find the schema up to date (an empty list) and succeed too. The wait has no
+    /// time limit, and neither have the migrations (no statement or lock timeout on their
+    /// connection).
     ///
     /// Works from any tokio runtime, current-thread included: the synchronous migration harness
     /// runs on a blocking thread (diesel-async's own `AsyncMigrationHarness` calls
@@ -153,7 +181,8 @@ impl Database {
         .await
     }
 
-    /// Reverts every applied migration, newest first; returns the versions reverted.
+    /// Reverts every applied migration, newest first; returns the versions reverted (under the
+    /// same advisory lock as [`Database::run_migrations`]).
     ///
     /// This drops every table of the schema, and the data with it. Meant for tests and
     /// development databases.
@@ -169,7 +198,8 @@ impl Database {
         .await
     }
 
-    /// The versions of the applied migrations, oldest first.
+    /// The versions of the applied migrations, oldest first (read under the migrations'
+    /// advisory lock: while another instance migrates, this waits for it).
     ///
     /// # Errors
     /// [`DbError::Migration`] or a connection error.
@@ -191,12 +221,22 @@ impl Database {
             + Send
             + 'static,
     {
-        let conn = self.dedicated_conn().await?;
+        let mut conn = self.maintenance_conn().await?;
+        // A session lock: held across the migrations' own transactions, released when this
+        // connection closes at the end of the job (or if the process dies).
+        conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+            .await?;
         tokio::task::spawn_blocking(move || {
             // Created on the blocking thread, the wrapper drives the connection through the
             // runtime's handle: no `block_in_place`, so any runtime flavour works.
             let mut harness = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
-            job(&mut harness).map_err(|e| DbError::Migration(e.to_string()))
+            let result = job(&mut harness).map_err(|e| DbError::Migration(e.to_string()));
+            // Closing the connection would release the lock too; this releases it at once.
+            let _ = diesel::connection::SimpleConnection::batch_execute(
+                &mut harness,
+                &format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"),
+            );
+            result
         })
         .await
         .map_err(|e| DbError::Migration(format!("the migration task failed: {e}")))?

@@ -187,6 +187,18 @@ pub enum DbError {
     /// succeed ([`DbError::is_retryable`]).
     #[error("transaction conflict, safe to retry: {0}")]
     TransactionConflict(String),
+    /// The server cancelled a statement that ran longer than the connection's
+    /// `statement_timeout` ([`DbConfig::statement_timeout`](crate::DbConfig::statement_timeout)).
+    /// Its transaction was rolled back: nothing of the call was written. Not retryable as such:
+    /// the same call would likely take as long again.
+    #[error("statement cancelled after the statement timeout: {0}")]
+    StatementTimeout(String),
+    /// A statement waited longer than the connection's `lock_timeout`
+    /// ([`DbConfig::lock_timeout`](crate::DbConfig::lock_timeout)) for a lock another
+    /// transaction holds. Its transaction was rolled back: nothing of the call was written, and
+    /// running it again may succeed ([`DbError::is_retryable`]).
+    #[error("lock wait cancelled after the lock timeout, safe to retry: {0}")]
+    LockTimeout(String),
     /// Any other database error.
     #[error("database error: {0}")]
     Query(diesel::result::Error),
@@ -224,6 +236,15 @@ impl From<diesel::result::Error> for DbError {
                     // SQLSTATE 40P01, which diesel reports as an unknown kind.
                     _ if message.starts_with("deadlock detected") => {
                         Self::TransactionConflict(message)
+                    }
+                    // SQLSTATE 57014 and 55P03, which diesel reports as unknown kinds: told
+                    // apart by the server's message (English, PostgreSQL's default
+                    // `lc_messages`).
+                    _ if message.starts_with("canceling statement due to statement timeout") => {
+                        Self::StatementTimeout(message)
+                    }
+                    _ if message.starts_with("canceling statement due to lock timeout") => {
+                        Self::LockTimeout(message)
                     }
                     _ if is_connection_loss(&message) => Self::Connection(message),
                     _ => Self::Query(Error::DatabaseError(kind, info)),
@@ -264,10 +285,14 @@ impl DbError {
         matches!(self, Self::Connection(_))
     }
 
-    /// Whether running the same operation again may succeed: a lost connection or a transaction
-    /// conflict. Nothing was written in either case (every multi-row change is one transaction).
+    /// Whether running the same operation again may succeed: a lost connection, a transaction
+    /// conflict or a lock timeout. Nothing was written in any of these cases (every multi-row
+    /// change is one transaction).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Connection(_) | Self::TransactionConflict(_))
+        matches!(
+            self,
+            Self::Connection(_) | Self::TransactionConflict(_) | Self::LockTimeout(_)
+        )
     }
 
     pub(crate) fn not_found(entity: &'static str, key: impl std::fmt::Display) -> Self {

@@ -6,11 +6,17 @@
 //! nothing. Re-importing a creator updates it (by `(platform, username)`) and replaces its media
 //! and rate cards with the entry's: the catalogue is the source of truth for the creators it holds.
 //!
-//! By default the vector index is dropped for the load and built again, with the same definition,
-//! before the commit: that is faster than maintaining it row by row, and an ivfflat index built
-//! on an empty table has poor recall (pgvector's documentation warns about it). While the import
-//! runs, searches on `kol_media` wait for it (the rebuild locks the table); turn
-//! [`ImportOptions::rebuild_vector_index`] off to keep the index, and searches, going.
+//! Searches keep answering during an import. The import never drops the vector index: while it
+//! loads, the current index is kept up to date row by row (a search sees neither the new rows
+//! nor the index entries of the import before its commit, as with any transaction). By default
+//! a fresh index is then built beside it, with the same definition, inside the import's
+//! transaction (an index built once over the whole table has better recall than one kept up to
+//! date row by row: pgvector's ivfflat places lists when it is built), and takes the current
+//! index's place just before the commit: the swap needs `kol_media` to itself for a moment, so
+//! it waits for running searches a little at a time (see
+//! [`Database::import_catalogue`]). At the commit, the new rows and the new index appear
+//! together; on any error neither does. Turn [`ImportOptions::rebuild_vector_index`] off to
+//! skip the rebuild (quicker for small imports into a large catalogue).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -27,15 +33,24 @@ use crate::error::{DbError, Result};
 use crate::kols::UpsertOutcome;
 use crate::models::{KolValues, MediaValues, RateCardValues};
 use crate::schema::{kol_media, kols, rate_cards};
-use crate::search::{restore_vector_index, take_vector_index};
+use crate::search::{
+    lock_index_maintenance, rebuild_in_transaction, unlock_index_maintenance,
+    vector_index_definition,
+};
 
 /// Settings of [`Database::import_catalogue`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportOptions {
     /// Creators per batch (default 1,000; `1..=5_000`).
     pub batch_size: usize,
-    /// Drop the vector index for the load and build it again at the end, in the import's
-    /// transaction (default `true`).
+    /// After the load, build a fresh vector index (same definition) beside the current one and
+    /// swap it in before the commit (default `true`). Off, the current index, kept up to date
+    /// row by row during the load, stays.
+    ///
+    /// The current index is maintained row by row during the load either way: cheap for
+    /// ivfflat, much slower for hnsw (each row is inserted into the graph). For a first bulk
+    /// load into an empty catalogue served through hnsw, load with the default ivfflat index and
+    /// call [`Database::rebuild_vector_index`] with hnsw afterwards.
     pub rebuild_vector_index: bool,
 }
 
@@ -68,7 +83,8 @@ pub struct ImportProgress {
 pub enum ImportPhase {
     /// Writing rows.
     Loading,
-    /// Rows written; building the vector index (before the commit).
+    /// Rows written; building the new vector index beside the current one and swapping it in
+    /// (before the commit).
     Indexing,
     /// Finished.
     Done,
@@ -88,7 +104,7 @@ pub struct ImportReport {
     pub rate_cards: u64,
     /// Time spent writing rows.
     pub load_time: Duration,
-    /// Time spent building the vector index.
+    /// Time spent building the new vector index and swapping it in.
     pub index_time: Duration,
 }
 
@@ -142,10 +158,24 @@ const ROWS_PER_STATEMENT: usize = 5_000;
 impl Database {
     /// Imports a catalogue in one transaction, reporting progress after every batch.
     ///
+    /// Searches go on during the import and see the catalogue as it was until the commit, then
+    /// the imported one (see the [module docs](crate::import)). With
+    /// [`ImportOptions::rebuild_vector_index`], the new index is built beside the current one
+    /// (writes of pictures by other clients wait for the commit from then on) and swapped in:
+    /// each swap attempt waits at most 300 ms for running searches (searches that arrive
+    /// meanwhile wait behind it, so that bounds their delay) and is tried again after a pause;
+    /// after 10 s of attempts, one attempt waits as long as it takes. Imports that rebuild the
+    /// index, and [`Database::rebuild_vector_index`], run one at a time: a second one waits.
+    ///
+    /// The import runs on its own connection without statement or lock timeouts (it is a long
+    /// job); the idle-in-transaction timeout
+    /// ([`DbConfig::idle_in_transaction_session_timeout`](crate::DbConfig)) still applies, so
+    /// `entries` must yield each batch within it.
+    ///
     /// # Errors
     /// [`DbError::InvalidArgument`] for a batch size out of range or an entry listing the same
     /// rate-card item twice (checked per batch before writing); database and connection errors.
-    /// On any error nothing of the import is kept.
+    /// On any error nothing of the import is kept, and the vector index stays as it was.
     pub async fn import_catalogue<I>(
         &self,
         entries: I,
@@ -168,10 +198,13 @@ impl Database {
             _ => None,
         };
         let started = Instant::now();
-        let mut conn = self.dedicated_conn().await?;
+        let mut conn = self.maintenance_conn().await?;
         let batch_size = options.batch_size;
         let rebuild = options.rebuild_vector_index;
-        let (report, (mut state, mut progress)) = conn
+        if rebuild {
+            lock_index_maintenance(&mut conn).await?;
+        }
+        let imported = conn
             .transaction::<_, DbError, _>(async |conn| {
                 let mut report = ImportReport {
                     inserted: 0,
@@ -188,10 +221,8 @@ impl Database {
                     rate_cards: 0,
                     phase: ImportPhase::Loading,
                 };
-                // Loading without the vector index and building it once at the end is faster
-                // than maintaining it row by row, and gives the index its proper recall.
                 let index = if rebuild {
-                    take_vector_index(conn).await?
+                    vector_index_definition(conn).await?
                 } else {
                     None
                 };
@@ -211,12 +242,16 @@ impl Database {
                     state.phase = ImportPhase::Indexing;
                     progress(&state);
                     let t = Instant::now();
-                    restore_vector_index(conn, &definition).await?;
+                    rebuild_in_transaction(conn, &definition).await?;
                     report.index_time = t.elapsed();
                 }
                 Ok((report, (state, progress)))
             })
-            .await?;
+            .await;
+        if rebuild {
+            unlock_index_maintenance(&mut conn).await;
+        }
+        let (report, (mut state, mut progress)) = imported?;
         state.phase = ImportPhase::Done;
         progress(&state);
         Ok(report)

@@ -109,19 +109,24 @@ impl Database {
             .collect())
     }
 
-    /// Rebuilds the vector index as `index` (dropping the current one), in one transaction.
+    /// Rebuilds the vector index as `index`, while searches go on.
     ///
     /// Run it after a bulk load: an ivfflat index built on an empty or small table has poor
-    /// recall. Dropping the old index locks `kol_media` (ACCESS EXCLUSIVE) until the
-    /// transaction ends, so reads and writes of pictures wait for the whole build: run it in a
-    /// quiet moment. For hnsw on pgvector older than 0.8.2, parallel index builds are turned off for
-    /// the build (`max_parallel_maintenance_workers = 0`): pgvector 0.6.0 to 0.8.1 have a buffer
-    /// overflow in parallel HNSW builds (CVE-2026-3172).
+    /// recall. The new index is built beside the current one (`CREATE INDEX CONCURRENTLY` under
+    /// a temporary name: reads and writes of pictures go on meanwhile), then takes its place in
+    /// one short transaction (see [`Database::import_catalogue`] for how that swap waits for
+    /// running searches). A search sees the old index or the new one, never none. Index jobs
+    /// (this and imports that rebuild the index) run one at a time: a second one waits. The
+    /// build runs on its own connection without a statement timeout. For hnsw on pgvector older
+    /// than 0.8.2, parallel index builds are turned off for the build
+    /// (`max_parallel_maintenance_workers = 0`): pgvector 0.6.0 to 0.8.1 have a buffer overflow
+    /// in parallel HNSW builds (CVE-2026-3172).
     ///
     /// # Errors
-    /// [`DbError::InvalidArgument`] for parameters out of pgvector's ranges; database errors.
+    /// [`DbError::InvalidArgument`] for parameters out of pgvector's ranges; database errors
+    /// (a failed build leaves the current index as it was).
     pub async fn rebuild_vector_index(&self, index: &VectorIndex) -> Result<()> {
-        let create = match *index {
+        let using = match *index {
             VectorIndex::IvfFlat { lists } => {
                 if !(1..=32_768).contains(&lists) {
                     return Err(DbError::argument(
@@ -129,10 +134,7 @@ impl Database {
                         format!("must be 1..=32768, got {lists}"),
                     ));
                 }
-                format!(
-                    "CREATE INDEX {VECTOR_INDEX_NAME} ON kol_media \
-                     USING ivfflat (emb vector_cosine_ops) WITH (lists = {lists})"
-                )
+                format!("USING ivfflat (emb vector_cosine_ops) WITH (lists = {lists})")
             }
             VectorIndex::Hnsw { m, ef_construction } => {
                 if !(2..=100).contains(&m)
@@ -147,25 +149,35 @@ impl Database {
                     ));
                 }
                 format!(
-                    "CREATE INDEX {VECTOR_INDEX_NAME} ON kol_media \
-                     USING hnsw (emb vector_cosine_ops) WITH (m = {m}, ef_construction = {ef_construction})"
+                    "USING hnsw (emb vector_cosine_ops) WITH (m = {m}, ef_construction = {ef_construction})"
                 )
             }
         };
         let hnsw = matches!(index, VectorIndex::Hnsw { .. });
-        let mut pooled = self.conn().await?;
-        let conn: &mut AsyncPgConnection = &mut pooled;
-        conn.transaction::<_, DbError, _>(async |conn| {
-            if hnsw && !pgvector_at_least(conn, (0, 8, 2)).await? {
-                conn.batch_execute("SET LOCAL max_parallel_maintenance_workers = 0")
+        let mut conn = self.maintenance_conn().await?;
+        lock_index_maintenance(&mut conn).await?;
+        let result = async {
+            if hnsw && !pgvector_at_least(&mut conn, (0, 8, 2)).await? {
+                conn.batch_execute("SET max_parallel_maintenance_workers = 0")
                     .await?;
             }
-            conn.batch_execute(&format!("DROP INDEX IF EXISTS {VECTOR_INDEX_NAME}"))
-                .await?;
-            conn.batch_execute(&create).await?;
-            Ok(())
-        })
-        .await
+            // One statement per call: CONCURRENTLY cannot run inside a transaction block.
+            let built = conn
+                .batch_execute(&format!(
+                    "CREATE INDEX CONCURRENTLY {NEXT_VECTOR_INDEX_NAME} ON kol_media {using}"
+                ))
+                .await;
+            if let Err(error) = built {
+                // A failed concurrent build leaves an invalid index behind.
+                let _ = drop_replacement(&mut conn).await;
+                return Err(error.into());
+            }
+            conn.transaction::<_, DbError, _>(async |conn| swap_in_replacement(conn).await)
+                .await
+        }
+        .await;
+        unlock_index_maintenance(&mut conn).await;
+        result
     }
 
     /// The installed pgvector version (`extversion`), e.g. `"0.8.0"`.
@@ -178,38 +190,143 @@ impl Database {
     }
 }
 
-/// Drops the vector index inside the caller's transaction and returns its definition (`None`
-/// when there is none).
-pub(crate) async fn take_vector_index(conn: &mut AsyncPgConnection) -> Result<Option<String>> {
-    #[derive(QueryableByName)]
-    struct Def {
-        #[diesel(sql_type = Text)]
-        indexdef: String,
-    }
-    let defs: Vec<Def> = diesel::sql_query("SELECT indexdef FROM pg_indexes WHERE indexname = $1")
-        .bind::<Text, _>(VECTOR_INDEX_NAME)
-        .load(conn)
-        .await?;
-    let Some(def) = defs.into_iter().next() else {
-        return Ok(None);
-    };
-    conn.batch_execute(&format!("DROP INDEX {VECTOR_INDEX_NAME}"))
-        .await?;
-    Ok(Some(def.indexdef))
+/// The name a replacement vector index is built under before it takes the place of
+/// [`VECTOR_INDEX_NAME`].
+pub(crate) const NEXT_VECTOR_INDEX_NAME: &str = "kol_media_emb_idx_next";
+
+/// Advisory lock key of the vector index jobs (imports that rebuild it, and
+/// [`Database::rebuild_vector_index`]): one at a time, so two never race on the replacement.
+const INDEX_MAINTENANCE_LOCK: i64 = 0x6b6f_6c5f_7665_6369; // "kol_veci"
+
+/// How long one attempt to swap the replacement index in waits for the searches running on
+/// `kol_media` (the swap needs the table to itself for a moment, and searches that arrive while
+/// it waits queue behind it: this bounds how long they wait).
+const SWAP_LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
+/// Pause between two swap attempts, so queued searches run.
+const SWAP_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+/// How long short swap attempts go on; after that one attempt waits as long as it takes.
+const SWAP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Takes the index-job lock for the session (waits for a running job; the connection must have
+/// no lock timeout), then drops what a job that died midway left: an invalid replacement.
+pub(crate) async fn lock_index_maintenance(conn: &mut AsyncPgConnection) -> Result<()> {
+    conn.batch_execute(&format!(
+        "SELECT pg_advisory_lock({INDEX_MAINTENANCE_LOCK})"
+    ))
+    .await?;
+    drop_replacement(conn).await
 }
 
-/// Builds the vector index again from the definition [`take_vector_index`] returned, with the
-/// HNSW safeguard of [`Database::rebuild_vector_index`].
-pub(crate) async fn restore_vector_index(
+/// Releases the index-job lock (closing the connection would release it too).
+pub(crate) async fn unlock_index_maintenance(conn: &mut AsyncPgConnection) {
+    let _ = conn
+        .batch_execute(&format!(
+            "SELECT pg_advisory_unlock({INDEX_MAINTENANCE_LOCK})"
+        ))
+        .await;
+}
+
+/// Drops the replacement index if there is one, without blocking searches (outside any
+/// transaction).
+async fn drop_replacement(conn: &mut AsyncPgConnection) -> Result<()> {
+    conn.batch_execute(&format!(
+        "DROP INDEX CONCURRENTLY IF EXISTS {NEXT_VECTOR_INDEX_NAME}"
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The definition of the current vector index (`pg_get_indexdef`), or `None` when there is none.
+pub(crate) async fn vector_index_definition(
+    conn: &mut AsyncPgConnection,
+) -> Result<Option<String>> {
+    #[derive(QueryableByName)]
+    struct Def {
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        indexdef: Option<String>,
+    }
+    let def: Def = diesel::sql_query("SELECT pg_get_indexdef(to_regclass($1)) AS indexdef")
+        .bind::<Text, _>(VECTOR_INDEX_NAME)
+        .get_result(conn)
+        .await?;
+    Ok(def.indexdef)
+}
+
+/// Builds, inside the caller's transaction, a replacement of the vector index with the same
+/// `definition`, then swaps it in ([`swap_in_replacement`]).
+///
+/// The build takes a SHARE lock on `kol_media` until the transaction ends: searches go on (and
+/// still use the current index), writes of pictures by others wait for the commit. The build
+/// has no statement timeout (`SET LOCAL`), and the HNSW safeguard of
+/// [`Database::rebuild_vector_index`] applies.
+pub(crate) async fn rebuild_in_transaction(
     conn: &mut AsyncPgConnection,
     definition: &str,
 ) -> Result<()> {
+    conn.batch_execute("SET LOCAL statement_timeout = 0")
+        .await?;
     if definition.contains("USING hnsw") && !pgvector_at_least(conn, (0, 8, 2)).await? {
         conn.batch_execute("SET LOCAL max_parallel_maintenance_workers = 0")
             .await?;
     }
-    conn.batch_execute(definition).await?;
-    Ok(())
+    conn.batch_execute(&replacement_definition(definition)?)
+        .await?;
+    swap_in_replacement(conn).await
+}
+
+/// `CREATE INDEX kol_media_emb_idx ON ...` as `CREATE INDEX kol_media_emb_idx_next ON ...`.
+fn replacement_definition(definition: &str) -> Result<String> {
+    definition
+        .split_once(" ON ")
+        .filter(|(head, _)| head.ends_with(VECTOR_INDEX_NAME))
+        .map(|(head, tail)| {
+            let head = &head[..head.len() - VECTOR_INDEX_NAME.len()];
+            format!("{head}{NEXT_VECTOR_INDEX_NAME} ON {tail}")
+        })
+        .ok_or_else(|| {
+            DbError::argument(
+                "vector index",
+                format!("cannot read the definition of {VECTOR_INDEX_NAME}: {definition}"),
+            )
+        })
+}
+
+/// Drops the current vector index and gives the replacement its name, inside the caller's
+/// transaction (the change is visible at its commit, all at once).
+///
+/// Dropping an index needs `kol_media` to itself (ACCESS EXCLUSIVE) until the commit, so it
+/// waits for running searches, and searches arriving meanwhile wait behind it. Each attempt
+/// therefore waits at most [`SWAP_LOCK_WAIT`] (in a savepoint, so a timed-out attempt leaves the
+/// transaction usable), pauses, and tries again for [`SWAP_PATIENCE`]; after that, one attempt
+/// waits as long as it takes, so a long-running statement delays the swap but never undoes the
+/// work before it.
+pub(crate) async fn swap_in_replacement(conn: &mut AsyncPgConnection) -> Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        let patient = started.elapsed() >= SWAP_PATIENCE;
+        let wait_ms = if patient {
+            0
+        } else {
+            SWAP_LOCK_WAIT.as_millis()
+        };
+        let attempt = conn
+            .transaction::<_, DbError, _>(async |conn| {
+                conn.batch_execute(&format!("SET LOCAL lock_timeout = {wait_ms}"))
+                    .await?;
+                conn.batch_execute(&format!("DROP INDEX IF EXISTS {VECTOR_INDEX_NAME}"))
+                    .await?;
+                conn.batch_execute(&format!(
+                    "ALTER INDEX {NEXT_VECTOR_INDEX_NAME} RENAME TO {VECTOR_INDEX_NAME}"
+                ))
+                .await?;
+                Ok(())
+            })
+            .await;
+        match attempt {
+            Err(DbError::LockTimeout(_)) if !patient => tokio::time::sleep(SWAP_PAUSE).await,
+            other => return other,
+        }
+    }
 }
 
 /// kol-core's verdict on search settings as kol-db's error: an out-of-range field is an
@@ -289,6 +406,27 @@ fn parse_version(v: &str) -> Option<(u32, u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_replacement_index_has_the_same_definition_under_another_name() {
+        assert_eq!(
+            replacement_definition(
+                "CREATE INDEX kol_media_emb_idx ON public.kol_media USING ivfflat (emb vector_cosine_ops) WITH (lists='100')"
+            )
+            .unwrap(),
+            "CREATE INDEX kol_media_emb_idx_next ON public.kol_media USING ivfflat (emb vector_cosine_ops) WITH (lists='100')"
+        );
+        assert_eq!(
+            replacement_definition(
+                "CREATE UNIQUE INDEX kol_media_emb_idx ON ONLY kol_media USING hnsw (emb)"
+            )
+            .unwrap(),
+            "CREATE UNIQUE INDEX kol_media_emb_idx_next ON ONLY kol_media USING hnsw (emb)"
+        );
+        assert!(
+            replacement_definition("CREATE INDEX other ON kol_media USING hnsw (emb)").is_err()
+        );
+    }
 
     #[test]
     fn versions_compare_numerically() {

@@ -23,7 +23,7 @@ impl Scratch {
     /// Writes a `.npy` version 1.0 file: header `dict` padded to 128 bytes, then `data`.
     fn npy(&self, name: &str, dict: &str, data: &[u8]) -> PathBuf {
         let mut header = dict.to_owned();
-        while (10 + header.len() + 1) % 128 != 0 {
+        while !(10 + header.len() + 1).is_multiple_of(128) {
             header.push(' ');
         }
         header.push('\n');

@@ -12,6 +12,8 @@ mod migrations;
 mod nearest;
 mod outreach;
 mod rules;
+mod scratch_cluster;
 mod search;
 mod stored;
+mod timeouts;
 mod tls;

@@ -70,3 +70,43 @@ fn migrations_run_outside_any_async_test_macro() {
         assert_eq!(t.db().run_migrations().await.unwrap().len(), MIGRATIONS);
     });
 }
+
+/// Service instances starting together on a fresh database: each runs the migrations; one
+/// applies them while the others wait for its advisory lock, then find nothing to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_starting_together_all_succeed_and_migrate_once() {
+    const INSTANCES: usize = 6;
+    let t = TestDatabase::empty().await.unwrap();
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(INSTANCES));
+    let instances: Vec<_> = (0..INSTANCES)
+        .map(|_| {
+            let (url, start) = (t.url(), start.clone());
+            tokio::spawn(async move {
+                // Each instance has its own pool, as separate processes would.
+                let db = kol_db::Database::connect(url).await?;
+                start.wait().await;
+                db.run_migrations().await
+            })
+        })
+        .collect();
+    let mut applied = Vec::new();
+    for instance in instances {
+        let versions = instance
+            .await
+            .unwrap()
+            .expect("every instance's migrations succeed");
+        applied.extend(versions);
+    }
+    assert_eq!(
+        applied.len(),
+        MIGRATIONS,
+        "each migration applied exactly once in all: {applied:?}"
+    );
+    applied.sort();
+    applied.dedup();
+    assert_eq!(applied.len(), MIGRATIONS);
+    assert_eq!(t.db().applied_migrations().await.unwrap(), applied);
+    for table in TABLES {
+        assert_eq!(t.count(table).await.unwrap(), 0, "{table} exists");
+    }
+}
