@@ -513,22 +513,7 @@ impl Database {
             .repeatable_read()
             .run::<_, DbError, _>(async |conn| {
                 load_campaign(conn, id, false).await?;
-                let plan: Option<PlanRow> = campaign_plans::table
-                    .find(id.get())
-                    .select(PlanRow::as_select())
-                    .first(conn)
-                    .await
-                    .optional()?;
-                let Some(plan) = plan else {
-                    return Ok(None);
-                };
-                let items: Vec<PlanItemRow> = campaign_plan_items::table
-                    .filter(campaign_plan_items::campaign_id.eq(id.get()))
-                    .select(PlanItemRow::as_select())
-                    .order(campaign_plan_items::kol_id.asc())
-                    .load(conn)
-                    .await?;
-                plan.into_record(items).map(Some)
+                plan_in(conn, id).await
             })
             .await
     }
@@ -567,15 +552,7 @@ impl Database {
     pub async fn campaign_kols(&self, id: CampaignId) -> Result<Vec<CampaignKol>> {
         let mut conn = self.conn().await?;
         load_campaign(&mut conn, id, false).await?;
-        let rows: Vec<CampaignKolRow> = campaign_kols::table
-            .filter(campaign_kols::campaign_id.eq(id.get()))
-            .select(CampaignKolRow::as_select())
-            .order(campaign_kols::kol_id.asc())
-            .load(&mut conn)
-            .await?;
-        rows.into_iter()
-            .map(CampaignKolRow::into_campaign_kol)
-            .collect()
+        kols_in(&mut conn, id).await
     }
 
     /// Drops a creator from a campaign, closing its open conversation there, in one
@@ -615,6 +592,45 @@ impl Database {
         let mut conn = self.conn().await?;
         memberships(&mut conn, kol, None).await
     }
+}
+
+/// The saved plan of a campaign.
+pub(crate) async fn plan_in(
+    conn: &mut AsyncPgConnection,
+    id: CampaignId,
+) -> Result<Option<PlanRecord>> {
+    let plan: Option<PlanRow> = campaign_plans::table
+        .find(id.get())
+        .select(PlanRow::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    let Some(plan) = plan else {
+        return Ok(None);
+    };
+    let items: Vec<PlanItemRow> = campaign_plan_items::table
+        .filter(campaign_plan_items::campaign_id.eq(id.get()))
+        .select(PlanItemRow::as_select())
+        .order(campaign_plan_items::kol_id.asc())
+        .load(conn)
+        .await?;
+    plan.into_record(items).map(Some)
+}
+
+/// The creators of a campaign, by creator id.
+pub(crate) async fn kols_in(
+    conn: &mut AsyncPgConnection,
+    id: CampaignId,
+) -> Result<Vec<CampaignKol>> {
+    let rows: Vec<CampaignKolRow> = campaign_kols::table
+        .filter(campaign_kols::campaign_id.eq(id.get()))
+        .select(CampaignKolRow::as_select())
+        .order(campaign_kols::kol_id.asc())
+        .load(conn)
+        .await?;
+    rows.into_iter()
+        .map(CampaignKolRow::into_campaign_kol)
+        .collect()
 }
 
 /// The open campaigns `kol` is in (not dropped), except `except`.

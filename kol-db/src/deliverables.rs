@@ -212,6 +212,38 @@ async fn load_deliverable(
     Ok((row.into_deliverable(platform)?, platform))
 }
 
+async fn deliverables_in(
+    conn: &mut AsyncPgConnection,
+    campaign: CampaignId,
+) -> Result<Vec<Deliverable>> {
+    let rows: Vec<(DeliverableRow, String)> = deliverables::table
+        .inner_join(kols::table.on(kols::id.eq(deliverables::kol_id)))
+        .filter(deliverables::campaign_id.eq(campaign.get()))
+        .select((DeliverableRow::as_select(), kols::platform))
+        .order((deliverables::kol_id.asc(), deliverables::id.asc()))
+        .load(conn)
+        .await?;
+    rows.into_iter()
+        .map(|(row, platform)| {
+            let platform: Platform = platform
+                .parse()
+                .map_err(DbError::stored("kols", row.kol_id))?;
+            row.into_deliverable(platform)
+        })
+        .collect()
+}
+
+async fn snapshots_in(conn: &mut AsyncPgConnection, campaign: CampaignId) -> Result<Vec<Snapshot>> {
+    let rows: Vec<SnapshotRow> = post_snapshots::table
+        .inner_join(deliverables::table)
+        .filter(deliverables::campaign_id.eq(campaign.get()))
+        .select(SnapshotRow::as_select())
+        .order((post_snapshots::captured_at.asc(), post_snapshots::id.asc()))
+        .load(conn)
+        .await?;
+    rows.into_iter().map(SnapshotRow::into_snapshot).collect()
+}
+
 impl Database {
     /// The deliverables of a campaign, by creator then id.
     ///
@@ -219,21 +251,7 @@ impl Database {
     /// Connection errors; [`DbError::InvalidStoredData`].
     pub async fn deliverables(&self, campaign: CampaignId) -> Result<Vec<Deliverable>> {
         let mut conn = self.conn().await?;
-        let rows: Vec<(DeliverableRow, String)> = deliverables::table
-            .inner_join(kols::table.on(kols::id.eq(deliverables::kol_id)))
-            .filter(deliverables::campaign_id.eq(campaign.get()))
-            .select((DeliverableRow::as_select(), kols::platform))
-            .order((deliverables::kol_id.asc(), deliverables::id.asc()))
-            .load(&mut conn)
-            .await?;
-        rows.into_iter()
-            .map(|(row, platform)| {
-                let platform: Platform = platform
-                    .parse()
-                    .map_err(DbError::stored("kols", row.kol_id))?;
-                row.into_deliverable(platform)
-            })
-            .collect()
+        deliverables_in(&mut conn, campaign).await
     }
 
     /// One deliverable.
@@ -398,13 +416,46 @@ impl Database {
     /// Connection errors; [`DbError::InvalidStoredData`].
     pub async fn campaign_snapshots(&self, campaign: CampaignId) -> Result<Vec<Snapshot>> {
         let mut conn = self.conn().await?;
-        let rows: Vec<SnapshotRow> = post_snapshots::table
-            .inner_join(deliverables::table)
-            .filter(deliverables::campaign_id.eq(campaign.get()))
-            .select(SnapshotRow::as_select())
-            .order((post_snapshots::captured_at.asc(), post_snapshots::id.asc()))
-            .load(&mut conn)
+        snapshots_in(&mut conn, campaign).await
+    }
+}
+
+impl Database {
+    /// Plan versus actual for a campaign as of `as_of`: its plan, creators, deliverables and
+    /// snapshots read in one snapshot of the database (a repeatable-read, read-only
+    /// transaction), then [`kol_core::CampaignReport::build`].
+    ///
+    /// # Errors
+    /// [`DbError::NotFound`] for an unknown campaign; [`DbError::InvalidStoredData`].
+    pub async fn campaign_report(
+        &self,
+        campaign: CampaignId,
+        as_of: DateTime<Utc>,
+    ) -> Result<kol_core::CampaignReport> {
+        let mut pooled = self.conn().await?;
+        let conn: &mut AsyncPgConnection = &mut pooled;
+        let (found, plan, creators, deliverables, snapshots) = conn
+            .build_transaction()
+            .read_only()
+            .repeatable_read()
+            .run::<_, DbError, _>(async |conn| {
+                let found = crate::campaigns::load_campaign(conn, campaign, false)
+                    .await?
+                    .into_campaign()?;
+                let plan = crate::campaigns::plan_in(conn, campaign).await?;
+                let creators = crate::campaigns::kols_in(conn, campaign).await?;
+                let deliverables = deliverables_in(conn, campaign).await?;
+                let snapshots = snapshots_in(conn, campaign).await?;
+                Ok((found, plan, creators, deliverables, snapshots))
+            })
             .await?;
-        rows.into_iter().map(SnapshotRow::into_snapshot).collect()
+        Ok(kol_core::CampaignReport::build(&kol_core::ReportInput {
+            campaign: &found,
+            plan: plan.as_ref(),
+            creators: &creators,
+            deliverables: &deliverables,
+            snapshots: &snapshots,
+            as_of,
+        }))
     }
 }
