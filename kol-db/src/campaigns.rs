@@ -17,7 +17,7 @@ use kol_core::{
     PlanMode, PlanRecord, PlannedItem, PriceThb, Reach,
 };
 
-use crate::database::Database;
+use crate::database::{Database, read_snapshot};
 use crate::error::{DbError, Result};
 use crate::schema::{campaign_kols, campaign_plan_items, campaign_plans, campaigns};
 use crate::stored::StoredTime;
@@ -508,14 +508,10 @@ impl Database {
     pub async fn campaign_plan(&self, id: CampaignId) -> Result<Option<PlanRecord>> {
         let mut pooled = self.conn().await?;
         let conn: &mut AsyncPgConnection = &mut pooled;
-        conn.build_transaction()
-            .read_only()
-            .repeatable_read()
-            .run::<_, DbError, _>(async |conn| {
-                load_campaign(conn, id, false).await?;
-                plan_in(conn, id).await
-            })
-            .await
+        read_snapshot!(conn, async |conn| {
+            load_campaign(conn, id, false).await?;
+            plan_in(conn, id).await
+        })
     }
 
     /// Adds creators to a campaign's shortlist (creators already in it keep their status);

@@ -31,7 +31,7 @@ use kol_core::{
 use crate::campaigns::{
     Membership, join_campaign, load_campaign, load_campaign_kol, set_kol_status,
 };
-use crate::database::Database;
+use crate::database::{Database, read_snapshot};
 use crate::deliverables::insert_deliverables;
 use crate::error::{DbError, Result};
 use crate::schema::{campaign_kols, conversations, messages};
@@ -664,27 +664,23 @@ impl Database {
         let mut pooled = self.conn().await?;
         let conn: &mut AsyncPgConnection = &mut pooled;
         // One snapshot for both reads.
-        conn.build_transaction()
-            .read_only()
-            .repeatable_read()
-            .run::<_, DbError, _>(async |conn| {
-                let conversation = load_conversation(conn, id, false).await?;
-                let rows: Vec<MessageRow> = messages::table
-                    .filter(messages::conversation_id.eq(id.get()))
-                    .select(MessageRow::as_select())
-                    .order((messages::created_at.asc(), messages::id.asc()))
-                    .load(conn)
-                    .await?;
-                let messages = rows
-                    .into_iter()
-                    .map(MessageRow::into_message)
-                    .collect::<Result<_>>()?;
-                Ok(Thread {
-                    conversation,
-                    messages,
-                })
+        read_snapshot!(conn, async |conn| {
+            let conversation = load_conversation(conn, id, false).await?;
+            let rows: Vec<MessageRow> = messages::table
+                .filter(messages::conversation_id.eq(id.get()))
+                .select(MessageRow::as_select())
+                .order((messages::created_at.asc(), messages::id.asc()))
+                .load(conn)
+                .await?;
+            let messages = rows
+                .into_iter()
+                .map(MessageRow::into_message)
+                .collect::<Result<_>>()?;
+            Ok(Thread {
+                conversation,
+                messages,
             })
-            .await
+        })
     }
 
     /// The pipeline: conversations (optionally of some statuses), newest activity first

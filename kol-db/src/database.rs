@@ -20,6 +20,39 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// A pooled connection.
 pub(crate) type Conn = Object<AsyncPgConnection>;
 
+/// The connection of a caller's transaction ([`Database::transaction`]), shared by the handles
+/// of that transaction; `None` once the transaction has ended.
+type TxSlot = Arc<tokio::sync::Mutex<Option<Conn>>>;
+
+/// A connection a method works on: one from the pool, or the caller's transaction's.
+// One lives on the stack for the length of a call; boxing the pooled variant would allocate on
+// every call to save a few hundred bytes of stack.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum ConnGuard {
+    Pooled(Conn),
+    InTransaction(tokio::sync::OwnedMappedMutexGuard<Option<Conn>, Conn>),
+}
+
+impl std::ops::Deref for ConnGuard {
+    type Target = AsyncPgConnection;
+
+    fn deref(&self) -> &AsyncPgConnection {
+        match self {
+            Self::Pooled(c) => c,
+            Self::InTransaction(c) => c,
+        }
+    }
+}
+
+impl std::ops::DerefMut for ConnGuard {
+    fn deref_mut(&mut self) -> &mut AsyncPgConnection {
+        match self {
+            Self::Pooled(c) => c,
+            Self::InTransaction(c) => c,
+        }
+    }
+}
+
 /// Opens connections: tokio-postgres settings plus the TLS connector of the URL's `sslmode`,
 /// and the session settings (timeouts) every connection gets before anyone uses it.
 pub(crate) struct Connector {
@@ -53,6 +86,33 @@ impl Connector {
     }
 }
 
+/// Runs `$f` (an async closure over `&mut AsyncPgConnection` returning `Result<_, DbError>`)
+/// on one snapshot of the database: a read-only, repeatable-read transaction of its own, or,
+/// on a handle of [`Database::transaction`], a savepoint of the caller's transaction (whose
+/// isolation then applies).
+macro_rules! read_snapshot {
+    ($conn:expr, $f:expr) => {{
+        use diesel_async::TransactionManager as _;
+        let conn: &mut diesel_async::AsyncPgConnection = $conn;
+        let in_transaction = matches!(
+            diesel_async::AnsiTransactionManager::transaction_manager_status_mut(conn)
+                .transaction_depth(),
+            Ok(Some(_))
+        );
+        if in_transaction {
+            diesel_async::AsyncConnection::transaction::<_, $crate::error::DbError, _>(conn, $f)
+                .await
+        } else {
+            conn.build_transaction()
+                .read_only()
+                .repeatable_read()
+                .run::<_, $crate::error::DbError, _>($f)
+                .await
+        }
+    }};
+}
+pub(crate) use read_snapshot;
+
 /// Advisory lock key under which migrations run (per database: two instances starting together
 /// take turns, and the second finds the schema up to date).
 const MIGRATION_LOCK: i64 = 0x6b6f_6c5f_6d69_6772; // "kol_migr"
@@ -60,12 +120,15 @@ const MIGRATION_LOCK: i64 = 0x6b6f_6c5f_6d69_6772; // "kol_migr"
 /// A handle on the database: a pool of async connections. Cheap to clone; share it.
 ///
 /// Every method takes a connection from the pool for its own duration, and every change of
-/// several rows runs in one transaction.
+/// several rows runs in one transaction. [`Database::transaction`] hands a caller a handle with
+/// the same methods whose calls all run in one transaction of the caller's.
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<AsyncPgConnection>,
     url: DatabaseUrl,
     connector: Arc<Connector>,
+    /// Set on the handle a caller's transaction gives: every method uses its connection.
+    tx: Option<TxSlot>,
 }
 
 impl std::fmt::Debug for Database {
@@ -75,6 +138,7 @@ impl std::fmt::Debug for Database {
             .field("url", &self.url)
             .field("pool_size", &status.size)
             .field("pool_max", &status.max_size)
+            .field("in_transaction", &self.tx.is_some())
             .finish()
     }
 }
@@ -125,6 +189,7 @@ impl Database {
             pool,
             url: config.url,
             connector,
+            tx: None,
         };
         drop(db.conn().await?);
         Ok(db)
@@ -135,17 +200,124 @@ impl Database {
         &self.url
     }
 
-    /// A connection from the pool.
-    pub(crate) async fn conn(&self) -> Result<Conn> {
+    /// The connection a method works on: the caller's transaction's on a handle of
+    /// [`Database::transaction`], else one from the pool.
+    pub(crate) async fn conn(&self) -> Result<ConnGuard> {
+        match &self.tx {
+            Some(slot) => Self::tx_conn(slot).await,
+            None => self.pool_conn().await.map(ConnGuard::Pooled),
+        }
+    }
+
+    async fn pool_conn(&self) -> Result<Conn> {
         self.pool
             .get()
             .await
             .map_err(|e| DbError::Connection(e.to_string()))
     }
 
+    async fn tx_conn(slot: &TxSlot) -> Result<ConnGuard> {
+        let guard = Arc::clone(slot).lock_owned().await;
+        tokio::sync::OwnedMutexGuard::try_map(guard, Option::as_mut)
+            .map(ConnGuard::InTransaction)
+            .map_err(|_| {
+                DbError::argument(
+                    "transaction",
+                    "this handle belongs to a transaction that has ended",
+                )
+            })
+    }
+
+    /// Whether this handle runs its calls in a caller's transaction.
+    pub fn in_transaction(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    /// Runs `f` with a handle on this database whose every call runs in one transaction: it
+    /// commits when `f` returns `Ok` and rolls back when `f` returns an error (or is dropped
+    /// before it finishes: the pool then discards the connection). For example a creator with
+    /// its media and rate cards, all or nothing:
+    ///
+    /// ```no_run
+    /// # async fn demo(db: &kol_db::Database, kol: &kol_core::NewKol,
+    /// #     media: &kol_core::NewKolMedia, card: &kol_core::NewRateCard) -> kol_db::Result<()> {
+    /// db.transaction(async |tx| {
+    ///     let id = tx.create_kol(kol).await?.id;
+    ///     tx.add_media(id, media).await?;
+    ///     tx.upsert_rate_card(id, card).await?;
+    ///     Ok(())
+    /// })
+    /// .await
+    /// # }
+    /// ```
+    ///
+    /// The handle has every method of `Database`; the operations that group several writes
+    /// themselves run as savepoints inside it, and a `transaction` called on the handle nests
+    /// as a savepoint too. Calls on the handle take turns on its one connection. Bulk jobs that
+    /// need their own connection (catalogue and CSV imports, index rebuilds, migrations) refuse
+    /// to run on it. Isolation is PostgreSQL's default (read committed); a
+    /// [`DbError::TransactionConflict`] from inside means the whole transaction may be run
+    /// again.
+    ///
+    /// # Errors
+    /// `f`'s error (after the rollback), or the error of `COMMIT` (a deferred rule of the
+    /// database, a serialization failure), or a connection error.
+    pub async fn transaction<T, F>(&self, f: F) -> Result<T>
+    where
+        F: AsyncFnOnce(Database) -> Result<T>,
+    {
+        use diesel_async::TransactionManager as _;
+        type Manager = diesel_async::AnsiTransactionManager;
+        let (slot, outermost) = match &self.tx {
+            Some(slot) => (Arc::clone(slot), false),
+            None => (
+                Arc::new(tokio::sync::Mutex::new(Some(self.pool_conn().await?))),
+                true,
+            ),
+        };
+        {
+            let mut conn = Self::tx_conn(&slot).await?;
+            Manager::begin_transaction(&mut *conn).await?;
+        }
+        let handle = Database {
+            tx: Some(Arc::clone(&slot)),
+            ..self.clone()
+        };
+        let result = f(handle).await;
+        let ended = match Self::tx_conn(&slot).await {
+            Ok(mut conn) => match &result {
+                Ok(_) => Manager::commit_transaction(&mut *conn).await,
+                Err(_) => Manager::rollback_transaction(&mut *conn).await,
+            }
+            .map_err(DbError::from),
+            Err(e) => Err(e),
+        };
+        if outermost {
+            // Handles kept past this point get an error; the connection returns to the pool.
+            slot.lock().await.take();
+        }
+        match (result, ended) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Ok(_), Err(commit)) => Err(commit),
+            (Err(error), _) => Err(error),
+        }
+    }
+
+    /// Refuses to run a bulk job on a transaction's handle.
+    fn outside_transaction(&self, job: &'static str) -> Result<()> {
+        if self.tx.is_some() {
+            return Err(DbError::argument(
+                "transaction",
+                format!("{job} runs on its own connection, not inside a caller's transaction"),
+            ));
+        }
+        Ok(())
+    }
+
     /// A connection outside the pool, closed when dropped (for long jobs such as bulk imports,
-    /// and for tests that break connections on purpose).
+    /// and for tests that break connections on purpose). Refused on a transaction's handle.
     pub(crate) async fn dedicated_conn(&self) -> Result<AsyncPgConnection> {
+        self.outside_transaction("a bulk job")?;
         Ok(self.connector.connect().await?)
     }
 

@@ -14,7 +14,7 @@ use kol_core::{
     PostMetrics, PostUrl, Snapshot, SnapshotId,
 };
 
-use crate::database::Database;
+use crate::database::{Database, read_snapshot};
 use crate::error::{DbError, Result};
 use crate::schema::{campaign_plan_items, deliverables, kols, post_snapshots};
 use crate::stored::StoredTime;
@@ -434,11 +434,8 @@ impl Database {
     ) -> Result<kol_core::CampaignReport> {
         let mut pooled = self.conn().await?;
         let conn: &mut AsyncPgConnection = &mut pooled;
-        let (found, plan, creators, deliverables, snapshots) = conn
-            .build_transaction()
-            .read_only()
-            .repeatable_read()
-            .run::<_, DbError, _>(async |conn| {
+        let (found, plan, creators, deliverables, snapshots) =
+            read_snapshot!(conn, async |conn| {
                 let found = crate::campaigns::load_campaign(conn, campaign, false)
                     .await?
                     .into_campaign()?;
@@ -447,8 +444,7 @@ impl Database {
                 let deliverables = deliverables_in(conn, campaign).await?;
                 let snapshots = snapshots_in(conn, campaign).await?;
                 Ok((found, plan, creators, deliverables, snapshots))
-            })
-            .await?;
+            })?;
         Ok(kol_core::CampaignReport::build(&kol_core::ReportInput {
             campaign: &found,
             plan: plan.as_ref(),

@@ -17,3 +17,4 @@ mod search;
 mod stored;
 mod timeouts;
 mod tls;
+mod transactions;
