@@ -138,6 +138,18 @@ pub struct KolMatch {
     pub distance: f64,
 }
 
+/// A creator found for a brief with what planning needs: its profile and its rate card. What
+/// kol-db's `search_candidates` returns and kol-optimizer's `plan_campaign` takes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchedKol {
+    /// The match (creator, best picture, distance).
+    pub matched: KolMatch,
+    /// The creator's stored profile.
+    pub kol: crate::kol::Kol,
+    /// Its rate card, by item.
+    pub rate_cards: Vec<crate::rate_card::RateCard>,
+}
+
 /// Orders matches by score, then creator id (the order every backend returns).
 pub fn order_matches(a: &KolMatch, b: &KolMatch) -> std::cmp::Ordering {
     a.distance

@@ -19,7 +19,9 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use kol_core::{KolId, KolMatch, KolSearch, MediaId, SearchMode, SearchRequest, order_matches};
+use kol_core::{
+    KolId, KolMatch, KolSearch, MatchedKol, MediaId, SearchMode, SearchRequest, order_matches,
+};
 
 use crate::database::Database;
 use crate::error::{DbError, Result};
@@ -52,6 +54,31 @@ const OVERSAMPLE: usize = 4;
 const MAX_CANDIDATES: usize = 40_000;
 
 impl Database {
+    /// Search to plan in one step: [`Database::search_kols`], then the matched creators'
+    /// profiles and rate cards, in the search's order (what kol-optimizer's `plan_campaign`
+    /// takes). A creator deleted between the search and the reads is left out.
+    ///
+    /// # Errors
+    /// As [`Database::search_kols`]; [`DbError::InvalidStoredData`] for a stored row kol-core
+    /// refuses.
+    pub async fn search_candidates(&self, request: &SearchRequest) -> Result<Vec<MatchedKol>> {
+        let matches = self.search_kols(request).await?;
+        let ids: Vec<KolId> = matches.iter().map(|m| m.kol_id).collect();
+        let mut kols = self.kols_by_ids(&ids).await?;
+        let mut cards = self.rate_cards_for(&ids).await?;
+        Ok(matches
+            .into_iter()
+            .filter_map(|matched| {
+                let kol = kols.remove(&matched.kol_id)?;
+                Some(MatchedKol {
+                    matched,
+                    kol,
+                    rate_cards: cards.remove(&matched.kol_id).unwrap_or_default(),
+                })
+            })
+            .collect())
+    }
+
     /// The `k` creators nearest to the brief that pass the filter (see the
     /// [module docs](crate::kol_search) for how each mode works).
     ///

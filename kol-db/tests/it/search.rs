@@ -287,3 +287,35 @@ async fn an_empty_catalogue_or_filter_gives_an_empty_result_not_an_error() {
         Err(kol_db::DbError::InvalidArgument { name: "k", .. })
     ));
 }
+
+/// Search to plan in one step: the matches in the search's order, each with the creator's stored
+/// profile and rate card.
+#[tokio::test]
+async fn search_candidates_bring_profiles_and_rate_cards() {
+    let t = test_db().await;
+    let db = t.db();
+    let mut r = rng(11);
+    let entries: Vec<_> = (0..60)
+        .map(|i| crate::common::full_entry(i, &mut r))
+        .collect();
+    db.import_catalogue(entries, &ImportOptions::default(), |_| {})
+        .await
+        .unwrap();
+    let request = kol_core::SearchRequest::new(random_embedding(&mut r), 10);
+    let matches = db.search_kols(&request).await.unwrap();
+    let candidates = db.search_candidates(&request).await.unwrap();
+    assert_eq!(
+        candidates.iter().map(|c| c.matched).collect::<Vec<_>>(),
+        matches
+    );
+    for c in &candidates {
+        assert_eq!(c.kol, db.kol(c.matched.kol_id).await.unwrap());
+        assert_eq!(
+            c.rate_cards,
+            db.rate_cards_of(c.matched.kol_id).await.unwrap()
+        );
+        assert!(!c.rate_cards.is_empty());
+    }
+    let bad = kol_core::SearchRequest::new(random_embedding(&mut r), 0);
+    assert!(db.search_candidates(&bad).await.is_err());
+}
