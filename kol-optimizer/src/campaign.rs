@@ -10,7 +10,9 @@
 //! - **Relevance** of a creator = its cosine *similarity* to the brief, `1 - distance`, floored at
 //!   0 (a picture pointing away from the brief is irrelevant, not negative) and capped at 1.
 //!   Effective reach is then the share of the reach that looks like the brief.
-//! - **Reach** of an item = its rate card's `est_reach`, or, when the card has none, the
+//! - **Reach** of an item = what the [`ReachEstimator`] says of it
+//!   ([`ReachEstimator::estimate`], which sees the creator, platform, item and card): by default
+//!   its rate card's `est_reach`, or, when the card has none, the
 //!   [`ReachEstimator`]'s figure for the creator's followers (the platform's earlier version used
 //!   `followers / 5`, [`FlatReach`](kol_core::FlatReach), see the repository's docs/SCHEMA.md;
 //!   the default is
@@ -22,8 +24,8 @@
 use std::collections::HashMap;
 
 use kol_core::{
-    AudienceShare, DeliverableItem, KolId, KolMatch, NewKol, NewRateCard, PriceThb, Reach,
-    ReachEstimator,
+    AudienceShare, DeliverableItem, KolId, KolMatch, MatchedKol, NewKol, NewRateCard, People,
+    PlanMode, PlanRecord, PlannedItem, PriceThb, Reach, ReachContext, ReachEstimator, ReachSource,
 };
 use serde::Serialize;
 
@@ -58,7 +60,8 @@ pub struct CampaignOptions<'a> {
     pub pinned: Vec<Pin>,
     /// Creators that must not be.
     pub excluded: Vec<KolId>,
-    /// The reach of items whose card has none.
+    /// The reach of each item: by default the card's, else the follower heuristic's; a
+    /// [`kol_core::CalibratedReach`] corrects either by the creator's past posts.
     pub reach_estimator: &'a dyn ReachEstimator,
 }
 
@@ -102,7 +105,8 @@ pub struct Explanation {
     pub price: PriceThb,
     /// Its reach, from the rate card or estimated.
     pub est_reach: Reach,
-    /// Whether `est_reach` was estimated from followers (the card had none).
+    /// Whether `est_reach` is not the card's own figure (estimated from followers, or calibrated
+    /// by past posts).
     pub reach_estimated: bool,
     /// The creator's Thai audience share (`None`: unknown).
     pub audience_th_pct: Option<AudienceShare>,
@@ -158,16 +162,21 @@ pub fn plan_campaign(
     let mut candidates = Vec::new();
     for creator in creators.iter().filter(|c| !c.rate_cards.is_empty()) {
         let relevance = relevance_of(creator.matched.distance);
-        let followers = creator.profile.followers;
         let mut reach = HashMap::new();
         let offers: Vec<Offer> = creator
             .rate_cards
             .iter()
             .map(|card| {
-                let (r, estimated) = match (card.est_reach, followers) {
-                    (Some(r), _) => (r, false),
-                    (None, Some(f)) => (options.reach_estimator.estimate_reach(f), true),
-                    (None, None) => (Reach::ZERO, true),
+                let context = ReachContext {
+                    kol_id: creator.matched.kol_id,
+                    platform: creator.profile.handle.platform(),
+                    item: &card.item,
+                    followers: creator.profile.followers,
+                    card_reach: card.est_reach,
+                };
+                let (r, estimated) = match options.reach_estimator.estimate(&context) {
+                    Some(e) => (e.reach, e.source != ReachSource::RateCard),
+                    None => (Reach::ZERO, true),
                 };
                 reach.insert(&card.item, (r, estimated));
                 Offer::new(card.item.clone(), card.price, r)
@@ -221,6 +230,74 @@ pub fn plan_campaign(
         })
         .collect();
     Ok(CampaignPlan { plan, explanations })
+}
+
+impl CampaignPlan {
+    /// The plan as a campaign keeps it (kol-core's [`PlanRecord`]): mode, budget, reach, bound,
+    /// gap and, per selection, the item, price, reach and effective reach of the moment, so
+    /// that later rate-card changes never rewrite it.
+    ///
+    /// # Errors
+    /// [`kol_core::CoreError::OutOfRange`] when the budget is above what a `PriceThb` holds
+    /// (`i32::MAX` THB); [`kol_core::CoreError::InvalidPlan`] cannot happen for a plan the
+    /// optimizer made (its figures add up), but is reported rather than assumed.
+    pub fn record(&self) -> kol_core::Result<PlanRecord> {
+        let budget = PriceThb::new(
+            i64::try_from(self.plan.spent + self.plan.remaining).unwrap_or(i64::MAX),
+        )?;
+        let mode = match self.plan.mode {
+            crate::plan::Mode::Greedy => PlanMode::Greedy,
+            crate::plan::Mode::Exact => PlanMode::Exact,
+            crate::plan::Mode::ExactBestSoFar => PlanMode::ExactBestSoFar,
+        };
+        let items = self
+            .explanations
+            .iter()
+            .map(|e| {
+                Ok(PlannedItem {
+                    kol_id: e.kol_id,
+                    item: e.item.clone(),
+                    price: e.price,
+                    est_reach: e.est_reach,
+                    reach_estimated: e.reach_estimated,
+                    effective_reach: People::new(e.effective_reach)?,
+                })
+            })
+            .collect::<kol_core::Result<Vec<_>>>()?;
+        PlanRecord::new(
+            mode,
+            budget,
+            People::new(self.plan.total_effective_reach.people())?,
+            People::new(self.plan.upper_bound.people())?,
+            self.plan.gap.clamp(0.0, 1.0),
+            items,
+        )
+    }
+}
+
+/// [`plan_campaign`] on what a search backend returns with profiles and rate cards (kol-core's
+/// [`MatchedKol`], from kol-db's `search_candidates`), in one call.
+///
+/// # Errors
+/// As [`plan_campaign`].
+pub fn plan_candidates(
+    candidates: &[MatchedKol],
+    options: &CampaignOptions<'_>,
+) -> Result<CampaignPlan> {
+    let cards: Vec<Vec<NewRateCard>> = candidates
+        .iter()
+        .map(|c| c.rate_cards.iter().map(|r| r.card.clone()).collect())
+        .collect();
+    let creators: Vec<MatchedCreator<'_>> = candidates
+        .iter()
+        .zip(&cards)
+        .map(|(c, cards)| MatchedCreator {
+            matched: c.matched,
+            profile: &c.kol.profile,
+            rate_cards: cards,
+        })
+        .collect();
+    plan_campaign(&creators, options)
 }
 
 #[cfg(test)]
@@ -304,5 +381,52 @@ mod tests {
         let planned = plan_campaign(&creators, &unweighted).unwrap();
         let chosen: Vec<_> = planned.explanations.iter().map(|e| e.kol_id).collect();
         assert_eq!(chosen, vec![KolId(1), KolId(2)], "both fit: 11,000 THB");
+    }
+
+    #[test]
+    fn past_posts_correct_the_reach_and_the_plan_records_it() {
+        use kol_core::{CalibratedReach, Count, PastPost, Platform};
+        let a = profile(Some(100_000), Some(100));
+        let cards_a = [card("tiktok_video", 10_000, Some(20_000))];
+        let creators = [MatchedCreator {
+            matched: KolMatch {
+                kol_id: KolId(1),
+                media_id: MediaId(1),
+                distance: 0.0,
+            },
+            profile: &a,
+            rate_cards: &cards_a,
+        }];
+        // Three posts that each reached half of the 20,000 promised.
+        let posts: Vec<PastPost> = (0..3)
+            .map(|d| PastPost {
+                kol_id: KolId(1),
+                platform: Platform::Tiktok,
+                item: DeliverableItem::new("tiktok_video").unwrap(),
+                posted_at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH + chrono::TimeDelta::days(d),
+                expected: Reach::new(20_000).unwrap(),
+                observed: Count::new(10_000).unwrap(),
+            })
+            .collect();
+        let calibrated = CalibratedReach::from_history(&posts);
+        let planned = plan_campaign(
+            &creators,
+            &CampaignOptions::new(Budget::new(10_000), &calibrated),
+        )
+        .unwrap();
+        let e = &planned.explanations[0];
+        assert!(e.reach_estimated, "calibrated, not the card's figure");
+        assert!(
+            e.est_reach.get() < 20_000 && e.est_reach.get() >= 10_000,
+            "{}",
+            e.est_reach
+        );
+
+        let record = planned.record().unwrap();
+        assert_eq!(record.items().len(), 1);
+        assert_eq!(record.items()[0].est_reach, e.est_reach);
+        assert_eq!(record.budget().get(), 10_000);
+        assert_eq!(record.spend(), 10_000);
+        assert_eq!(record.mode(), PlanMode::Greedy);
     }
 }

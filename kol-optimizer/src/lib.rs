@@ -83,7 +83,8 @@ pub mod solve;
 pub mod units;
 
 pub use campaign::{
-    CampaignOptions, CampaignPlan, Explanation, MatchedCreator, plan_campaign, relevance_of,
+    CampaignOptions, CampaignPlan, Explanation, MatchedCreator, plan_campaign, plan_candidates,
+    relevance_of,
 };
 pub use error::{OptimizerError, Result};
 pub use plan::{Mode, Plan, Selection};
