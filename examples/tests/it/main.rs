@@ -4,5 +4,6 @@
 
 mod backends;
 mod documented;
+mod lifecycle;
 mod npy;
 mod optimize;
