@@ -88,6 +88,8 @@ pub use report::{
     ReportWarning,
 };
 pub use results::{Count, NewSnapshot, PostMetrics, Snapshot};
-pub use search::{KolMatch, KolSearch, MatchedKol, SearchMode, SearchRequest, order_matches};
+pub use search::{
+    KolMatch, KolSearch, MatchedKol, SearchError, SearchMode, SearchRequest, order_matches,
+};
 pub use text::PlainText;
 pub use time::check_timestamp;

@@ -157,13 +157,24 @@ pub fn order_matches(a: &KolMatch, b: &KolMatch) -> std::cmp::Ordering {
         .then(a.kol_id.cmp(&b.kol_id))
 }
 
+/// The error of a [`KolSearch`] backend, which says in one shape, whatever the backend, that the
+/// request itself was refused.
+pub trait SearchError: std::error::Error + Send + Sync + 'static {
+    /// The reason a request was refused before any search ran ([`SearchRequest::validate`]'s
+    /// error: the same value from every backend for the same request); `None` for any other
+    /// failure (a lost connection...).
+    fn invalid_request(&self) -> Option<&CoreError>;
+}
+
 /// A backend that answers creator searches.
 ///
 /// Results: at most `k` distinct creators that pass the filter, ordered by
-/// [`order_matches`]; fewer when fewer pass; empty (not an error) when none does.
+/// [`order_matches`]; fewer when fewer pass; empty (not an error) when none does. A request
+/// [`SearchRequest::validate`] refuses fails with an error whose
+/// [`SearchError::invalid_request`] is that refusal.
 pub trait KolSearch {
     /// The backend's error.
-    type Error: std::error::Error + Send + Sync + 'static;
+    type Error: SearchError;
 
     /// Runs the search.
     fn search_kols(

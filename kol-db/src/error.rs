@@ -326,3 +326,12 @@ impl DbError {
         }
     }
 }
+
+impl kol_core::SearchError for DbError {
+    fn invalid_request(&self) -> Option<&CoreError> {
+        match self {
+            Self::InvalidInput(error) => Some(error),
+            _ => None,
+        }
+    }
+}

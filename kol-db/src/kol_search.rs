@@ -83,7 +83,7 @@ impl Database {
     /// [module docs](crate::kol_search) for how each mode works).
     ///
     /// # Errors
-    /// [`DbError::InvalidArgument`] naming `k`, `probes` or `ef_search` when
+    /// [`DbError::InvalidInput`] with kol-core's error naming `k`, `probes` or `ef_search` when
     /// [`SearchRequest::validate`] refuses the request; connection errors.
     pub async fn search_kols(&self, request: &SearchRequest) -> Result<Vec<KolMatch>> {
         request.validate().map_err(search_argument)?;

@@ -51,4 +51,4 @@ pub use error::{DbError, Result};
 pub use import::{ImportOptions, ImportPhase, ImportProgress, ImportReport};
 pub use kol_core::CatalogueEntry;
 pub use kols::{KolPage, KolQuery, Page, UpsertOutcome, Upserted};
-pub use search::{MediaHit, VectorIndex};
+pub use search::VectorIndex;

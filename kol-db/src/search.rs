@@ -8,7 +8,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use kol_core::{CoreError, Embedding, KolId, MediaId, SearchMode, SearchRequest};
+use kol_core::{CoreError, Embedding, KolId, KolMatch, MediaId, SearchMode, SearchRequest};
 use pgvector::VectorExpressionMethods;
 
 use crate::database::Database;
@@ -42,35 +42,26 @@ impl Default for VectorIndex {
 /// The name of the vector index (kept across rebuilds).
 pub const VECTOR_INDEX_NAME: &str = "kol_media_emb_idx";
 
-/// One picture near a query.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MediaHit {
-    /// The creator it shows.
-    pub kol_id: KolId,
-    /// The picture.
-    pub media_id: MediaId,
-    /// Cosine distance to the query (pgvector's `<=>`), in `[0, 2]`.
-    pub distance: f64,
-}
-
 /// The largest `k` a query may ask for (kol-core's [`SearchRequest::MAX_K`]).
 pub const MAX_K: usize = SearchRequest::MAX_K;
 
 impl Database {
     /// The `k` pictures nearest to `query` by cosine distance (`<=>`), nearest first, ties by
-    /// media id. Pictures without an embedding are skipped. [`SearchMode::Exact`] scans every
+    /// media id, each as a [`KolMatch`] (the picture, its creator, its distance: the one search
+    /// result type of every backend). Pictures without an embedding are skipped. [`SearchMode::Exact`] scans every
     /// picture; [`SearchMode::Approximate`] goes through the vector index with its `probes`
     /// (ivfflat) or `ef_search` (hnsw), set for this query's transaction only.
     ///
     /// # Errors
-    /// [`DbError::InvalidArgument`] for `k` outside `1..=10_000` or index settings outside
-    /// kol-core's ranges ([`SearchMode::validate`]); connection errors.
+    /// [`DbError::InvalidInput`] with kol-core's error for `k` outside `1..=10_000` or index
+    /// settings outside kol-core's ranges ([`SearchMode::validate`]), as the in-memory backend
+    /// reports them; connection errors.
     pub async fn nearest_media(
         &self,
         query: &Embedding,
         k: usize,
         mode: SearchMode,
-    ) -> Result<Vec<MediaHit>> {
+    ) -> Result<Vec<KolMatch>> {
         SearchRequest::validate_k(k).map_err(search_argument)?;
         mode.validate().map_err(search_argument)?;
         let limit = i64::try_from(k).map_err(|_| DbError::argument("k", "too large"))?;
@@ -101,7 +92,7 @@ impl Database {
             .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, kol_id, distance)| MediaHit {
+            .map(|(id, kol_id, distance)| KolMatch {
                 kol_id: KolId(kol_id),
                 media_id: MediaId(id),
                 distance,
@@ -329,13 +320,10 @@ pub(crate) async fn swap_in_replacement(conn: &mut AsyncPgConnection) -> Result<
     }
 }
 
-/// kol-core's verdict on search settings as kol-db's error: an out-of-range field is an
-/// [`DbError::InvalidArgument`] named after it.
+/// A search request kol-core refuses: [`DbError::InvalidInput`] holding kol-core's error, the
+/// same error the in-memory backend holds ([`kol_core::SearchError::invalid_request`]).
 pub(crate) fn search_argument(error: CoreError) -> DbError {
-    match error {
-        CoreError::OutOfRange { field, .. } => DbError::argument(field, error.to_string()),
-        other => DbError::InvalidInput(other),
-    }
+    DbError::InvalidInput(error)
 }
 
 /// Sets the per-transaction search settings (`SET LOCAL` semantics): index scans off for an
@@ -444,7 +432,10 @@ mod tests {
             assert!(
                 matches!(
                     check_k(bad),
-                    Err(DbError::InvalidArgument { name: "k", .. })
+                    Err(DbError::InvalidInput(kol_core::CoreError::OutOfRange {
+                        field: "k",
+                        ..
+                    }))
                 ),
                 "{bad}"
             );

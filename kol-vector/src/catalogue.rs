@@ -222,13 +222,10 @@ impl MemoryCatalogue {
     /// The `k` best creators for the brief that pass the filter (see the module docs).
     ///
     /// # Errors
-    /// [`VectorError::ZeroK`] for `k = 0`; [`VectorError::InvalidRequest`] for anything else
-    /// [`SearchRequest::validate`] refuses (`k` above 10,000, `probes` or `ef_search` out of
-    /// range), so both backends accept the same requests.
+    /// [`VectorError::InvalidRequest`] for anything [`SearchRequest::validate`] refuses (`k`
+    /// outside `1..=10,000`, `probes` or `ef_search` out of range): kol-core's error, the same
+    /// value kol-db reports for the same request.
     pub fn search(&self, request: &SearchRequest) -> Result<Vec<KolMatch>> {
-        if request.k == 0 {
-            return Err(VectorError::ZeroK);
-        }
         request.validate().map_err(VectorError::InvalidRequest)?;
         if self.matrix().is_empty() {
             return Ok(Vec::new());
@@ -478,7 +475,9 @@ mod tests {
         assert_eq!((c.len(), c.media_count()), (4, 5));
         assert!(matches!(
             c.search(&SearchRequest::new(embedding(0, 0.0), 0)),
-            Err(VectorError::ZeroK)
+            Err(VectorError::InvalidRequest(
+                kol_core::CoreError::OutOfRange { field: "k", .. }
+            ))
         ));
     }
 }

@@ -132,3 +132,12 @@ pub enum VectorError {
 
 /// `Result` with [`VectorError`] as the error.
 pub type Result<T, E = VectorError> = std::result::Result<T, E>;
+
+impl kol_core::SearchError for VectorError {
+    fn invalid_request(&self) -> Option<&kol_core::CoreError> {
+        match self {
+            Self::InvalidRequest(error) => Some(error),
+            _ => None,
+        }
+    }
+}

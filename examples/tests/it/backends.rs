@@ -276,3 +276,34 @@ async fn the_campaign_plans_the_same_in_memory_and_in_postgres() {
         assert_eq!(strip(memory), strip(postgres), "{category}");
     }
 }
+
+/// The same bad request gets the same refusal from both backends: kol-core's error, reached
+/// through `SearchError::invalid_request` whatever the backend's own error type.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_request_is_refused_the_same_way_by_both() {
+    use kol_core::{KolSearch, SearchError, SearchMode, SearchRequest};
+    let (t, memory) = both().await;
+    let brief = brief_for_category(CATEGORIES[0], 1);
+    let bad = [
+        SearchRequest::new(brief.clone(), 0),
+        SearchRequest::new(brief.clone(), SearchRequest::MAX_K + 1),
+        SearchRequest {
+            mode: SearchMode::approximate(0),
+            ..SearchRequest::new(brief.clone(), 5)
+        },
+        SearchRequest {
+            mode: SearchMode::Approximate {
+                probes: 1,
+                ef_search: SearchMode::MAX_EF_SEARCH + 1,
+            },
+            ..SearchRequest::new(brief.clone(), 5)
+        },
+    ];
+    for request in &bad {
+        let in_db = KolSearch::search_kols(t.db(), request).await.unwrap_err();
+        let in_memory = KolSearch::search_kols(&memory, request).await.unwrap_err();
+        let (a, b) = (in_db.invalid_request(), in_memory.invalid_request());
+        assert!(a.is_some(), "{in_db}");
+        assert_eq!(a, b, "k = {}, mode = {:?}", request.k, request.mode);
+    }
+}

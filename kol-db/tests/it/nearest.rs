@@ -83,17 +83,26 @@ async fn media_without_embeddings_are_skipped_and_arguments_checked() {
     );
     assert!(matches!(
         db.nearest_media(&q, 0, SearchMode::approximate(10)).await,
-        Err(DbError::InvalidArgument { name: "k", .. })
+        Err(DbError::InvalidInput(kol_core::CoreError::OutOfRange {
+            field: "k",
+            ..
+        }))
     ));
     assert!(matches!(
         db.nearest_media(&q, 1, SearchMode::approximate(0)).await,
-        Err(DbError::InvalidArgument { name: "probes", .. })
+        Err(DbError::InvalidInput(kol_core::CoreError::OutOfRange {
+            field: "probes",
+            ..
+        }))
     ));
     // pgvector's own limits, checked before the query runs.
     assert!(matches!(
         db.nearest_media(&q, 1, SearchMode::approximate(SearchMode::MAX_PROBES + 1))
             .await,
-        Err(DbError::InvalidArgument { name: "probes", .. })
+        Err(DbError::InvalidInput(kol_core::CoreError::OutOfRange {
+            field: "probes",
+            ..
+        }))
     ));
     assert!(matches!(
         db.nearest_media(
@@ -105,10 +114,10 @@ async fn media_without_embeddings_are_skipped_and_arguments_checked() {
             }
         )
         .await,
-        Err(DbError::InvalidArgument {
-            name: "ef_search",
+        Err(DbError::InvalidInput(kol_core::CoreError::OutOfRange {
+            field: "ef_search",
             ..
-        })
+        }))
     ));
 }
 

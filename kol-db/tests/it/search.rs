@@ -276,7 +276,9 @@ async fn an_empty_catalogue_or_filter_gives_an_empty_result_not_an_error() {
     };
     assert!(matches!(
         t.db().search_kols(&zero).await,
-        Err(kol_db::DbError::InvalidArgument { name: "k", .. })
+        Err(kol_db::DbError::InvalidInput(
+            kol_core::CoreError::OutOfRange { field: "k", .. }
+        ))
     ));
     let too_many = SearchRequest {
         k: SearchRequest::MAX_K + 1,
@@ -284,7 +286,9 @@ async fn an_empty_catalogue_or_filter_gives_an_empty_result_not_an_error() {
     };
     assert!(matches!(
         t.db().search_kols(&too_many).await,
-        Err(kol_db::DbError::InvalidArgument { name: "k", .. })
+        Err(kol_db::DbError::InvalidInput(
+            kol_core::CoreError::OutOfRange { field: "k", .. }
+        ))
     ));
 }
 
