@@ -6,6 +6,7 @@ mod agreement;
 mod campaigns;
 mod common;
 mod csv;
+mod faults;
 mod import;
 mod kols;
 mod migrations;

@@ -3,6 +3,10 @@
 //! under /tmp, started on a free loopback port, stopped and removed when dropped, even when the
 //! test fails. A cluster left by a killed test process is swept by the next one.
 //!
+//! The fault suite (`faults.rs`) also stops and starts a cluster while a client uses it
+//! ([`ScratchCluster::stop`], [`ScratchCluster::start_again`]): the server comes back on the same
+//! port with the same data.
+//!
 //! Certificates are made at test time with the `openssl` command: a test CA, a server
 //! certificate it signs for `localhost` only, and a second CA that signs nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -164,6 +168,18 @@ fn make_server_cert(dir: &Path, ca: &str) {
 pub(crate) struct ScratchCluster {
     dir: PathBuf,
     port: u16,
+    /// The server options it was started with (port included), for a restart.
+    options: String,
+}
+
+/// How [`ScratchCluster::stop`] stops the server (`pg_ctl stop -m`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StopMode {
+    /// Disconnects every client (their transactions roll back) and shuts down cleanly.
+    Fast,
+    /// Kills every server process at once, as a crash would: crash recovery runs at the next
+    /// start.
+    Immediate,
 }
 
 impl ScratchCluster {
@@ -179,7 +195,11 @@ impl ScratchCluster {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         // From here on, Drop cleans up whatever happens.
-        let mut cluster = Self { dir, port: 0 };
+        let mut cluster = Self {
+            dir,
+            port: 0,
+            options: String::new(),
+        };
         let dir = cluster.dir.clone();
         make_ca(&dir, "ca");
         make_ca(&dir, "other_ca");
@@ -259,6 +279,7 @@ impl ScratchCluster {
             );
             if out.status.success() {
                 cluster.port = port;
+                cluster.options = options;
                 cluster.psql(&format!("CREATE ROLE {TRUST_USER} LOGIN"));
                 return cluster;
             }
@@ -295,6 +316,59 @@ impl ScratchCluster {
             "psql {sql}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+
+    /// Stops the server (`mode`); the data stays. Panics when `pg_ctl` fails.
+    pub(crate) fn stop(&self, mode: StopMode) {
+        let data = self.dir.join("data");
+        let mode = match mode {
+            StopMode::Fast => "fast",
+            StopMode::Immediate => "immediate",
+        };
+        let out = run_as_owner(
+            &pg_bin("pg_ctl"),
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-m",
+                mode,
+                "-w",
+                "-t",
+                "60",
+                "stop",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "pg_ctl stop -m {mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Starts the stopped server again, on the same port with the same options, and waits
+    /// until it accepts connections (after crash recovery, if it was stopped `Immediate`).
+    /// Panics with the server's log when it cannot.
+    pub(crate) fn start_again(&self) {
+        let data = self.dir.join("data");
+        let out = run_as_owner(
+            &pg_bin("pg_ctl"),
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-l",
+                self.dir.join("server.log").to_str().unwrap(),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                &self.options,
+                "start",
+            ],
+        );
+        if !out.status.success() {
+            let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+            panic!("the scratch cluster did not start again:\n{log}");
+        }
     }
 
     /// The port the cluster listens on (127.0.0.1).
