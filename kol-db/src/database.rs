@@ -63,8 +63,9 @@ pub(crate) struct Connector {
 
 impl Connector {
     async fn connect(&self) -> diesel::ConnectionResult<AsyncPgConnection> {
-        let failed =
-            |e: tokio_postgres::Error| diesel::ConnectionError::BadConnection(e.to_string());
+        let failed = |e: tokio_postgres::Error| {
+            diesel::ConnectionError::BadConnection(connect_error_text(&e))
+        };
         let mut conn = match &self.tls {
             None => {
                 let (client, connection) = self
@@ -84,6 +85,28 @@ impl Connector {
             .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
         Ok(conn)
     }
+}
+
+/// The text of a failed connection attempt. tokio-postgres displays a refusal by the server as
+/// just `db error` and a network failure as `error connecting to server`; what says why is the
+/// server's own message (`the database system is starting up`, `... is shutting down`, `too
+/// many clients already`, an authentication failure), added with its SQLSTATE, or the I/O error
+/// underneath (`Connection refused`...).
+fn connect_error_text(error: &tokio_postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return format!("{error}: {} ({})", db.message(), db.code().code());
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Runs `$f` (an async closure over `&mut AsyncPgConnection` returning `Result<_, DbError>`)
