@@ -286,8 +286,18 @@ impl DbError {
     }
 
     /// Whether running the same operation again may succeed: a lost connection, a transaction
-    /// conflict or a lock timeout. Nothing was written in any of these cases (every multi-row
-    /// change is one transaction).
+    /// conflict or a lock timeout.
+    ///
+    /// A transaction conflict or a lock timeout wrote nothing. A lost connection wrote nothing
+    /// either, except when it was lost while the server was committing (after the commit, before
+    /// its reply arrived): then the call may have been written, whole (every multi-row change
+    /// is one transaction, so never in part). Calls that notice an earlier success are safe to
+    /// run again as they are: upserts and the imports write the same rows again,
+    /// [`Database::open_conversation`](crate::Database::open_conversation) answers
+    /// [`DbError::OpenConversationExists`], and a transition already made answers
+    /// [`DbError::InvalidInput`] (read the conversation to tell). An append, such as
+    /// [`Database::add_message`](crate::Database::add_message), may then be stored twice: read
+    /// before running it again when that matters.
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
