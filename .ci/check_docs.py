@@ -47,8 +47,8 @@ OUTSIDE_REFERENCES = [
 ]
 EARLIER_VERSION = re.compile(r"earlier (python )?version|python version", re.IGNORECASE)
 TIME_OR_PERCENT = re.compile(r"\d(?:[\d,.]*\d)?\s?(?:ns|µs|us|ms|s|%)(?![\w-])")
-DOCUMENTS = ["README.md", "ARCHITECTURE.md", "BENCHMARKS.md", "CHANGELOG.md", "docs/*.md",
-             "*/README.md"]
+DOCUMENTS = ["README.md", "ARCHITECTURE.md", "BENCHMARKS.md", "RELIABILITY.md", "CHANGELOG.md",
+             "docs/*.md", "*/README.md"]
 
 
 @dataclass
