@@ -13,6 +13,7 @@
 
 use std::process::ExitCode;
 
+use clap::Parser;
 use kol_core::{
     AudienceShare, CampaignPeriod, CampaignStatus, Categories, Channel, CountryCode, Followers,
     Handle, MessageBody, NewCampaign, NewKol, NewMessage, PlainText, PriceThb, Terms,
@@ -130,9 +131,20 @@ fn counter_price(agreed: &kol_db::Agreed) -> String {
         .map_or_else(|| "no".to_owned(), |p| p.to_string())
 }
 
+/// Walks one negotiation with a creator, from the first message to confirmed terms, against
+/// PostgreSQL, and prints the thread.
+#[derive(Debug, Parser)]
+#[command(about)]
+struct OutreachArgs {
+    /// The PostgreSQL database (its password is never printed).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Some(url) = DatabaseUrl::from_env() else {
+    let args = OutreachArgs::parse();
+    let Some(url) = args.database_url.map(DatabaseUrl::new) else {
         eprintln!(
             "outreach: this example needs PostgreSQL: set DATABASE_URL (for the local test server: \
              eval \"$(scripts/provision-postgres.sh --print-env)\" and use $KOL_TEST_DATABASE_URL)"

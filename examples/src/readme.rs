@@ -4,6 +4,10 @@
 //! They live here rather than in each crate because this package depends on every crate (and on
 //! tokio for kol-db's async example). `cargo test --doc -p kol-examples` runs them.
 
+/// The workspace's README (its usage example: brief, search, plan, first outreach message).
+#[doc = include_str!("../../README.md")]
+struct WorkspaceReadme;
+
 /// kol-core's README.
 #[doc = include_str!("../../kol-core/README.md")]
 struct KolCoreReadme;

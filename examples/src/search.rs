@@ -243,7 +243,7 @@ fn file_error(args: &SearchArgs, role: &'static str, reason: String) -> SearchEr
 fn to_result(hits: &[Hit]) -> QueryResult {
     QueryResult {
         // Media ids are the row numbers of the data file (`EmbeddingMatrix::from_rows`).
-        ids: hits.iter().map(|h| h.media.get() as usize).collect(),
+        ids: hits.iter().map(|h| h.media_id.get() as usize).collect(),
         distances: hits.iter().map(|h| h.distance).collect(),
     }
 }

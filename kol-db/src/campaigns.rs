@@ -306,6 +306,7 @@ impl Database {
     /// # Errors
     /// [`DbError::RuleViolation`] when a rule of the database refuses it (kol-core's types
     /// already hold the same rules, so only a changed schema gets there).
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn create_campaign(&self, campaign: &NewCampaign) -> Result<Campaign> {
         let mut conn = self.conn().await?;
         let row: CampaignRow = diesel::insert_into(campaigns::table)
@@ -332,6 +333,7 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::NotFound`].
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn campaign(&self, id: CampaignId) -> Result<Campaign> {
         let mut conn = self.conn().await?;
         load_campaign(&mut conn, id, false).await?.into_campaign()
@@ -341,6 +343,7 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::InvalidArgument`] for a limit outside `1..=1000`.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn campaigns(&self, query: &CampaignQuery) -> Result<Vec<Campaign>> {
         if query.limit == 0 || query.limit > 1_000 {
             return Err(DbError::argument(
@@ -372,6 +375,7 @@ impl Database {
     /// # Errors
     /// [`DbError::InvalidInput`] with [`CoreError::InvalidStatusChange`] for a move the state
     /// machine does not allow; [`DbError::NotFound`].
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn set_campaign_status(
         &self,
         id: CampaignId,
@@ -411,6 +415,7 @@ impl Database {
     /// [`DbError::CampaignNotOpen`] unless the campaign is a draft or being planned;
     /// [`DbError::KolNotAvailable`] for a creator dropped from the campaign;
     /// [`DbError::NotFound`] for an unknown campaign or creator. Nothing is written on error.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn save_plan(&self, id: CampaignId, plan: &PlanRecord) -> Result<Vec<CampaignKol>> {
         let mut pooled = self.conn().await?;
         let conn: &mut AsyncPgConnection = &mut pooled;
@@ -505,6 +510,7 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::NotFound`].
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn campaign_plan(&self, id: CampaignId) -> Result<Option<PlanRecord>> {
         let mut pooled = self.conn().await?;
         let conn: &mut AsyncPgConnection = &mut pooled;
@@ -520,6 +526,7 @@ impl Database {
     /// # Errors
     /// [`DbError::NotFound`] for an unknown campaign or creator; [`DbError::CampaignNotOpen`]
     /// for a campaign that is done or cancelled. Nothing is written on error.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn shortlist(&self, id: CampaignId, kols: &[KolId]) -> Result<Vec<CampaignKol>> {
         let mut pooled = self.conn().await?;
         let conn: &mut AsyncPgConnection = &mut pooled;
@@ -545,6 +552,7 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::NotFound`] for an unknown campaign.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn campaign_kols(&self, id: CampaignId) -> Result<Vec<CampaignKol>> {
         let mut conn = self.conn().await?;
         load_campaign(&mut conn, id, false).await?;
@@ -558,6 +566,7 @@ impl Database {
     /// # Errors
     /// [`DbError::KolNotAvailable`] for a confirmed creator; [`DbError::NotFound`] when the
     /// creator is not in the campaign.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id, kol = %kol), err(level = "debug"))]
     pub async fn drop_kol(&self, id: CampaignId, kol: KolId) -> Result<CampaignKol> {
         let mut pooled = self.conn().await?;
         let conn: &mut AsyncPgConnection = &mut pooled;
@@ -584,6 +593,7 @@ impl Database {
     ///
     /// # Errors
     /// Connection errors.
+    #[tracing::instrument(level = "debug", skip_all, fields(kol = %kol), err(level = "debug"))]
     pub async fn kol_campaigns(&self, kol: KolId) -> Result<Vec<Membership>> {
         let mut conn = self.conn().await?;
         memberships(&mut conn, kol, None).await

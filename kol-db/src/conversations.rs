@@ -290,6 +290,7 @@ impl Database {
     /// campaign; [`DbError::KolNotAvailable`] for a creator dropped from (or already confirmed
     /// in) the campaign; [`DbError::CampaignNotOpen`] for a campaign that is done or cancelled;
     /// [`DbError::NotFound`] for an unknown campaign or creator. Nothing is written on error.
+    #[tracing::instrument(level = "debug", skip_all, fields(kol_id = %kol_id), err(level = "debug"))]
     pub async fn open_conversation(
         &self,
         campaign_id: CampaignId,
@@ -382,6 +383,7 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::NotFound`] when the conversation does not exist.
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation_id = %conversation_id), err(level = "debug"))]
     pub async fn add_message(
         &self,
         conversation_id: ConversationId,
@@ -423,6 +425,7 @@ impl Database {
     /// [`DbError::InvalidInput`] with [`CoreError::InvalidTransition`] when the status may not
     /// make this move; [`DbError::StaleConversation`] when `options.expected_status` is set and
     /// differs; [`DbError::NotFound`]. On any error nothing changes.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn transition(
         &self,
         id: ConversationId,
@@ -483,6 +486,7 @@ impl Database {
     ///
     /// # Errors
     /// As [`Database::transition`].
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn propose_terms(
         &self,
         id: ConversationId,
@@ -497,6 +501,7 @@ impl Database {
     ///
     /// # Errors
     /// As [`Database::agree`].
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn agree_terms(&self, id: ConversationId, terms: Terms) -> Result<Agreed> {
         self.agree(id, &Agreement::new(terms), TransitionOptions::default())
             .await
@@ -513,6 +518,7 @@ impl Database {
     /// when the creator was dropped meanwhile; [`DbError::NotPlanned`] for a deliverable of an
     /// item not planned for the creator; and the errors of [`Database::transition`]. On any
     /// error nothing changes.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn agree(
         &self,
         id: ConversationId,
@@ -642,6 +648,7 @@ impl Database {
     ///
     /// # Errors
     /// As [`Database::transition`].
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn close_conversation(&self, id: ConversationId) -> Result<TransitionOutcome> {
         self.transition(id, Transition::Close, TransitionOptions::default())
             .await
@@ -651,6 +658,7 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::NotFound`].
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn conversation(&self, id: ConversationId) -> Result<Conversation> {
         let mut conn = self.conn().await?;
         load_conversation(&mut conn, id, false).await
@@ -660,6 +668,7 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::NotFound`].
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn thread(&self, id: ConversationId) -> Result<Thread> {
         let mut pooled = self.conn().await?;
         let conn: &mut AsyncPgConnection = &mut pooled;
@@ -688,6 +697,7 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::InvalidArgument`] for a limit outside `1..=1000`.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn pipeline(&self, query: &PipelineQuery) -> Result<Vec<Conversation>> {
         if query.limit == 0 || query.limit > 1_000 {
             return Err(DbError::argument(
@@ -723,6 +733,7 @@ impl Database {
     ///
     /// # Errors
     /// Connection errors; [`DbError::InvalidStoredData`].
+    #[tracing::instrument(level = "debug", skip_all, fields(kol_id = %kol_id), err(level = "debug"))]
     pub async fn kol_history(&self, kol_id: KolId) -> Result<Vec<Conversation>> {
         let mut conn = self.conn().await?;
         let rows: Vec<ConversationRow> = conversations::table
@@ -740,6 +751,7 @@ impl Database {
     ///
     /// # Errors
     /// Connection errors.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn message_count(&self, id: ConversationId) -> Result<u64> {
         let mut conn = self.conn().await?;
         let n: i64 = messages::table

@@ -60,7 +60,7 @@ use kol_core::{
 use tokio::io::AsyncRead;
 
 use crate::database::Database;
-use crate::error::{DbError, Result};
+use crate::error::{Cause, DbError, Result};
 use crate::kols::{insert_new_kols, lock_kols_by_handle, rewrite_kols};
 use records::{Oversize, Record, RecordReader};
 
@@ -392,6 +392,7 @@ impl Database {
     /// not UTF-8, lacks a required column or has an unknown or repeated one;
     /// [`DbError::InvalidStoredData`] when a creator the file updates is stored in a form kol-db
     /// cannot read; database and connection errors. On any error nothing is kept.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn import_csv<R>(
         &self,
         input: R,
@@ -493,13 +494,21 @@ impl Import {
     /// the others. A creator inserted meanwhile by a concurrent writer is found on the next
     /// round and updated.
     async fn flush(&mut self, conn: &mut AsyncPgConnection) -> Result<()> {
+        tracing::debug!(rows = self.batch.len(), "CSV import: writing a batch");
         let mut pending = std::mem::take(&mut self.batch);
         self.batch_handles.clear();
         self.batch_bytes = 0;
         let mut updated = Vec::new();
-        for _round in 0..MAX_ROUNDS {
+        for round in 0..MAX_ROUNDS {
             if pending.is_empty() {
                 break;
+            }
+            if round > 0 {
+                tracing::debug!(
+                    round,
+                    creators = pending.len(),
+                    "CSV import: creators inserted meanwhile by another client, retrying them as updates"
+                );
             }
             let handles: Vec<&Handle> = pending.iter().map(|r| &r.patch.handle).collect();
             let existing: HashMap<Handle, (KolId, NewKol)> = lock_kols_by_handle(conn, &handles)
@@ -550,10 +559,10 @@ impl Import {
             }
         }
         if let Some(row) = pending.first() {
-            return Err(DbError::TransactionConflict(format!(
+            return Err(DbError::TransactionConflict(Cause::message(format!(
                 "creator {} kept being inserted and deleted by another client during the import",
                 row.patch.handle
-            )));
+            ))));
         }
         updated.sort_by_key(|u| u.line);
         self.report.updated.extend(updated);

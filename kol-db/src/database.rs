@@ -11,7 +11,7 @@ use futures_util::FutureExt;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::config::{DatabaseUrl, DbConfig, ParsedUrl};
-use crate::error::{DbError, Result};
+use crate::error::{Cause, DbError, Result};
 use crate::tls;
 
 /// The schema migrations, embedded in the library at compile time.
@@ -181,6 +181,7 @@ impl Database {
     /// # Errors
     /// As [`Database::connect`], and [`DbError::InvalidArgument`] for a pool size of zero or a
     /// timeout out of range (see [`DbConfig`]).
+    #[tracing::instrument(level = "debug", skip_all, fields(url = %config.url), err(level = "debug"))]
     pub async fn connect_with(config: DbConfig) -> Result<Self> {
         if config.max_connections == 0 {
             return Err(DbError::argument("max_connections", "must be at least 1"));
@@ -207,7 +208,7 @@ impl Database {
             .create_timeout(Some(config.connect_timeout))
             .runtime(deadpool::Runtime::Tokio1)
             .build()
-            .map_err(|e| DbError::Connection(e.to_string()))?;
+            .map_err(|e| DbError::Connection(Cause::new(e)))?;
         let db = Self {
             pool,
             url: config.url,
@@ -236,7 +237,7 @@ impl Database {
         self.pool
             .get()
             .await
-            .map_err(|e| DbError::Connection(e.to_string()))
+            .map_err(|e| DbError::Connection(Cause::new(e)))
     }
 
     async fn tx_conn(slot: &TxSlot) -> Result<ConnGuard> {
@@ -285,6 +286,7 @@ impl Database {
     /// # Errors
     /// `f`'s error (after the rollback), or the error of `COMMIT` (a deferred rule of the
     /// database, a serialization failure), or a connection error.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn transaction<T, F>(&self, f: F) -> Result<T>
     where
         F: AsyncFnOnce(Database) -> Result<T>,
@@ -367,13 +369,19 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::Migration`] when a migration fails (it is rolled back), or a connection error.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn run_migrations(&self) -> Result<Vec<String>> {
-        self.with_harness(|harness| {
-            harness
-                .run_pending_migrations(MIGRATIONS)
-                .map(|versions| versions.iter().map(ToString::to_string).collect())
-        })
-        .await
+        let applied: Vec<String> = self
+            .with_harness(|harness| {
+                harness
+                    .run_pending_migrations(MIGRATIONS)
+                    .map(|versions| versions.iter().map(ToString::to_string).collect())
+            })
+            .await?;
+        for version in &applied {
+            tracing::info!(version = %version, "migration applied");
+        }
+        Ok(applied)
     }
 
     /// Reverts every applied migration, newest first; returns the versions reverted (under the
@@ -384,13 +392,19 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::Migration`] when a `down.sql` fails, or a connection error.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn revert_all_migrations(&self) -> Result<Vec<String>> {
-        self.with_harness(|harness| {
-            harness
-                .revert_all_migrations(MIGRATIONS)
-                .map(|versions| versions.iter().map(ToString::to_string).collect())
-        })
-        .await
+        let reverted: Vec<String> = self
+            .with_harness(|harness| {
+                harness
+                    .revert_all_migrations(MIGRATIONS)
+                    .map(|versions| versions.iter().map(ToString::to_string).collect())
+            })
+            .await?;
+        for version in &reverted {
+            tracing::info!(version = %version, "migration reverted");
+        }
+        Ok(reverted)
     }
 
     /// The versions of the applied migrations, oldest first (read under the migrations'
@@ -398,6 +412,7 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::Migration`] or a connection error.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn applied_migrations(&self) -> Result<Vec<String>> {
         self.with_harness(|harness| {
             harness.applied_migrations().map(|versions| {
@@ -425,7 +440,7 @@ impl Database {
             // Created on the blocking thread, the wrapper drives the connection through the
             // runtime's handle: no `block_in_place`, so any runtime flavour works.
             let mut harness = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
-            let result = job(&mut harness).map_err(|e| DbError::Migration(e.to_string()));
+            let result = job(&mut harness).map_err(|e| DbError::Migration(Cause::boxed(e)));
             // Closing the connection would release the lock too; this releases it at once.
             let _ = diesel::connection::SimpleConnection::batch_execute(
                 &mut harness,
@@ -434,7 +449,7 @@ impl Database {
             result
         })
         .await
-        .map_err(|e| DbError::Migration(format!("the migration task failed: {e}")))?
+        .map_err(|e| DbError::Migration(Cause::new(e)))?
     }
 }
 

@@ -249,6 +249,7 @@ impl Database {
     ///
     /// # Errors
     /// Connection errors; [`DbError::InvalidStoredData`].
+    #[tracing::instrument(level = "debug", skip_all, fields(campaign = %campaign), err(level = "debug"))]
     pub async fn deliverables(&self, campaign: CampaignId) -> Result<Vec<Deliverable>> {
         let mut conn = self.conn().await?;
         deliverables_in(&mut conn, campaign).await
@@ -258,6 +259,7 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::NotFound`].
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn deliverable(&self, id: DeliverableId) -> Result<Deliverable> {
         let mut conn = self.conn().await?;
         Ok(load_deliverable(&mut conn, id, false).await?.0)
@@ -269,6 +271,7 @@ impl Database {
     /// # Errors
     /// [`DbError::InvalidInput`] with [`kol_core::CoreError::InvalidStatusChange`] for a move
     /// the state machine does not allow, or a move to `posted`; [`DbError::NotFound`].
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn set_deliverable_status(
         &self,
         id: DeliverableId,
@@ -305,6 +308,7 @@ impl Database {
     /// [`DbError::InvalidInput`] with [`kol_core::CoreError::InvalidPostUrl`] for a link that
     /// is not a link on the creator's platform, or [`kol_core::CoreError::InvalidStatusChange`]
     /// when the deliverable cannot be posted from its status; [`DbError::NotFound`].
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn post_deliverable(
         &self,
         id: DeliverableId,
@@ -339,6 +343,7 @@ impl Database {
     /// [`DbError::SnapshotRefused`] when the deliverable is not posted, the capture is older
     /// than the post, or a snapshot with the same capture time holds other counts;
     /// [`DbError::NotFound`].
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn record_snapshot(
         &self,
         deliverable: DeliverableId,
@@ -414,6 +419,7 @@ impl Database {
     ///
     /// # Errors
     /// Connection errors; [`DbError::InvalidStoredData`].
+    #[tracing::instrument(level = "debug", skip_all, fields(campaign = %campaign), err(level = "debug"))]
     pub async fn campaign_snapshots(&self, campaign: CampaignId) -> Result<Vec<Snapshot>> {
         let mut conn = self.conn().await?;
         snapshots_in(&mut conn, campaign).await
@@ -427,6 +433,7 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::NotFound`] for an unknown campaign; [`DbError::InvalidStoredData`].
+    #[tracing::instrument(level = "debug", skip_all, fields(campaign = %campaign), err(level = "debug"))]
     pub async fn campaign_report(
         &self,
         campaign: CampaignId,

@@ -167,13 +167,13 @@ pub enum DbError {
     },
     /// TLS could not be set up (a bad root certificate file, an unsupported `sslmode`...).
     #[error("TLS setup failed: {0}")]
-    Tls(String),
+    Tls(#[source] Cause),
     /// The server could not be reached, the connection broke, or the pool could not provide one.
     #[error("database connection failed: {0}")]
-    Connection(String),
+    Connection(#[source] Cause),
     /// Running or reverting migrations failed.
     #[error("migration failed: {0}")]
-    Migration(String),
+    Migration(#[source] Cause),
     /// The CSV input cannot be imported: it is empty, or its header is over the size limits,
     /// not UTF-8, or lacks a required column or has an unknown or repeated one (bad rows are
     /// reported in the import report instead).
@@ -186,22 +186,22 @@ pub enum DbError {
     /// deadlock): PostgreSQL rolled it back, nothing was written, and running it again may
     /// succeed ([`DbError::is_retryable`]).
     #[error("transaction conflict, safe to retry: {0}")]
-    TransactionConflict(String),
+    TransactionConflict(#[source] Cause),
     /// The server cancelled a statement that ran longer than the connection's
     /// `statement_timeout` ([`DbConfig::statement_timeout`](crate::DbConfig::statement_timeout)).
     /// Its transaction was rolled back: nothing of the call was written. Not retryable as such:
     /// the same call would likely take as long again.
     #[error("statement cancelled after the statement timeout: {0}")]
-    StatementTimeout(String),
+    StatementTimeout(#[source] Cause),
     /// A statement waited longer than the connection's `lock_timeout`
     /// ([`DbConfig::lock_timeout`](crate::DbConfig::lock_timeout)) for a lock another
     /// transaction holds. Its transaction was rolled back: nothing of the call was written, and
     /// running it again may succeed ([`DbError::is_retryable`]).
     #[error("lock wait cancelled after the lock timeout, safe to retry: {0}")]
-    LockTimeout(String),
-    /// Any other database error.
+    LockTimeout(#[source] Cause),
+    /// Any other database error (PostgreSQL's message, or the driver's).
     #[error("database error: {0}")]
-    Query(diesel::result::Error),
+    Query(#[source] Cause),
 }
 
 /// `Result` with [`DbError`] as the error.
@@ -231,29 +231,35 @@ impl From<diesel::result::Error> for DbError {
                         constraint,
                         message,
                     },
-                    Kind::UnableToSendCommand | Kind::ClosedConnection => Self::Connection(message),
-                    Kind::SerializationFailure => Self::TransactionConflict(message),
+                    Kind::UnableToSendCommand | Kind::ClosedConnection => {
+                        Self::Connection(Cause::server(kind, info))
+                    }
+                    Kind::SerializationFailure => {
+                        Self::TransactionConflict(Cause::server(kind, info))
+                    }
                     // SQLSTATE 40P01, which diesel reports as an unknown kind.
                     _ if message.starts_with("deadlock detected") => {
-                        Self::TransactionConflict(message)
+                        Self::TransactionConflict(Cause::server(kind, info))
                     }
                     // SQLSTATE 57014 and 55P03, which diesel reports as unknown kinds: told
                     // apart by the server's message (English, PostgreSQL's default
                     // `lc_messages`).
                     _ if message.starts_with("canceling statement due to statement timeout") => {
-                        Self::StatementTimeout(message)
+                        Self::StatementTimeout(Cause::server(kind, info))
                     }
                     _ if message.starts_with("canceling statement due to lock timeout") => {
-                        Self::LockTimeout(message)
+                        Self::LockTimeout(Cause::server(kind, info))
                     }
-                    _ if is_connection_loss(&message) => Self::Connection(message),
-                    _ => Self::Query(Error::DatabaseError(kind, info)),
+                    _ if is_connection_loss(&message) => {
+                        Self::Connection(Cause::server(kind, info))
+                    }
+                    _ => Self::Query(Cause::server(kind, info)),
                 }
             }
             Error::BrokenTransactionManager => {
-                Self::Connection("the connection's transaction state is broken".to_owned())
+                Self::Connection(Cause::new(Error::BrokenTransactionManager))
             }
-            other => Self::Query(other),
+            other => Self::Query(Cause::new(other)),
         }
     }
 }
@@ -274,7 +280,166 @@ fn is_connection_loss(message: &str) -> bool {
 
 impl From<diesel::ConnectionError> for DbError {
     fn from(error: diesel::ConnectionError) -> Self {
-        Self::Connection(error.to_string())
+        Self::Connection(Cause::new(error))
+    }
+}
+
+/// The underlying error of a [`DbError`]: what PostgreSQL, the driver, the pool, the TLS library
+/// or the migration runner reported. It displays that error's message and keeps its chain of
+/// sources ([`std::error::Error::source`]); its type is kol-db's own, so no driver type is part
+/// of kol-db's API. No `Cause` holds a password: connection settings are never in its message.
+pub struct Cause {
+    /// The error itself: displayed as the cause, its own sources are the cause's sources.
+    inner: Box<dyn std::error::Error + Send + Sync + 'static>,
+    /// PostgreSQL's error code when the server reported the error.
+    server: Option<Box<ServerError>>,
+}
+
+/// What the server said beyond its message, when it said it.
+#[derive(Debug, Clone)]
+struct ServerError {
+    kind: String,
+    detail: Option<String>,
+    hint: Option<String>,
+    constraint: Option<String>,
+    table: Option<String>,
+}
+
+/// A cause that is only a message (kol-db's own words, or a task that failed without an error
+/// value).
+#[derive(Debug)]
+struct Message(String);
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Message {}
+
+/// A cause in kol-db's words around the error that caused it: displayed as `words: error`, its
+/// sources are the error's own.
+#[derive(Debug)]
+struct Context {
+    words: String,
+    error: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl std::fmt::Display for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.words, self.error)
+    }
+}
+
+impl std::error::Error for Context {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
+impl Cause {
+    /// Wraps an error as a cause.
+    pub(crate) fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            inner: Box::new(error),
+            server: None,
+        }
+    }
+
+    /// Wraps a boxed error as a cause.
+    pub(crate) fn boxed(error: Box<dyn std::error::Error + Send + Sync + 'static>) -> Self {
+        Self {
+            inner: error,
+            server: None,
+        }
+    }
+
+    /// `error`, explained by kol-db's `words` (shown as `words: error`).
+    pub(crate) fn context(
+        words: impl Into<String>,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::new(Context {
+            words: words.into(),
+            error: Box::new(error),
+        })
+    }
+
+    /// A cause that is only a message.
+    pub(crate) fn message(message: impl Into<String>) -> Self {
+        Self::new(Message(message.into()))
+    }
+
+    /// An error the server reported, with its details.
+    fn server(
+        kind: diesel::result::DatabaseErrorKind,
+        info: Box<dyn diesel::result::DatabaseErrorInformation + Send + Sync>,
+    ) -> Self {
+        let server = ServerError {
+            kind: format!("{kind:?}"),
+            detail: info.details().map(str::to_owned),
+            hint: info.hint().map(str::to_owned),
+            constraint: info.constraint_name().map(str::to_owned),
+            table: info.table_name().map(str::to_owned),
+        };
+        Self {
+            inner: Box::new(Message(info.message().to_owned())),
+            server: Some(Box::new(server)),
+        }
+    }
+
+    /// The server's detail line (`DETAIL:` in psql), when the server reported the error and
+    /// gave one.
+    pub fn detail(&self) -> Option<&str> {
+        self.server.as_ref()?.detail.as_deref()
+    }
+
+    /// The server's hint (`HINT:` in psql), when it gave one.
+    pub fn hint(&self) -> Option<&str> {
+        self.server.as_ref()?.hint.as_deref()
+    }
+
+    /// The constraint the server named, when it named one.
+    pub fn constraint(&self) -> Option<&str> {
+        self.server.as_ref()?.constraint.as_deref()
+    }
+
+    /// The table the server named, when it named one.
+    pub fn table(&self) -> Option<&str> {
+        self.server.as_ref()?.table.as_deref()
+    }
+
+    /// Whether the server reported this error (rather than the driver, the pool or kol-db).
+    pub fn is_from_server(&self) -> bool {
+        self.server.is_some()
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.inner, f)
+    }
+}
+
+impl std::fmt::Debug for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Cause");
+        d.field("message", &self.inner.to_string());
+        if let Some(server) = &self.server {
+            d.field("kind", &server.kind)
+                .field("detail", &server.detail)
+                .field("hint", &server.hint)
+                .field("constraint", &server.constraint)
+                .field("table", &server.table);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner.source()
     }
 }
 

@@ -176,6 +176,7 @@ impl Database {
     /// [`DbError::InvalidArgument`] for a batch size out of range or an entry listing the same
     /// rate-card item twice (checked per batch before writing); database and connection errors.
     /// On any error nothing of the import is kept, and the vector index stays as it was.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn import_catalogue<I>(
         &self,
         entries: I,
@@ -235,15 +236,32 @@ impl Database {
                     state.creators = report.inserted + report.updated;
                     state.media = report.media;
                     state.rate_cards = report.rate_cards;
+                    tracing::debug!(
+                        creators = state.creators,
+                        total = state.total,
+                        "catalogue import: batch loaded"
+                    );
                     progress(&state);
                 }
                 report.load_time = started.elapsed();
+                tracing::info!(
+                    creators = report.inserted + report.updated,
+                    media = report.media,
+                    rate_cards = report.rate_cards,
+                    load_ms = report.load_time.as_millis() as u64,
+                    "catalogue import: loaded"
+                );
                 if let Some(definition) = index {
                     state.phase = ImportPhase::Indexing;
+                    tracing::info!("catalogue import: building the new vector index");
                     progress(&state);
                     let t = Instant::now();
                     rebuild_in_transaction(conn, &definition).await?;
                     report.index_time = t.elapsed();
+                    tracing::info!(
+                        index_ms = report.index_time.as_millis() as u64,
+                        "catalogue import: vector index built and swapped in"
+                    );
                 }
                 Ok((report, (state, progress)))
             })

@@ -61,6 +61,7 @@ impl Database {
     /// # Errors
     /// As [`Database::search_kols`]; [`DbError::InvalidStoredData`] for a stored row kol-core
     /// refuses.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn search_candidates(&self, request: &SearchRequest) -> Result<Vec<MatchedKol>> {
         let matches = self.search_kols(request).await?;
         let ids: Vec<KolId> = matches.iter().map(|m| m.kol_id).collect();
@@ -85,6 +86,7 @@ impl Database {
     /// # Errors
     /// [`DbError::InvalidInput`] with kol-core's error naming `k`, `probes` or `ef_search` when
     /// [`SearchRequest::validate`] refuses the request; connection errors.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn search_kols(&self, request: &SearchRequest) -> Result<Vec<KolMatch>> {
         request.validate().map_err(search_argument)?;
         let mut pooled = self.conn().await?;
@@ -97,8 +99,21 @@ impl Database {
                     return Ok(matches);
                 }
                 if rows < candidates || candidates >= MAX_CANDIDATES {
-                    break; // the index ran dry (or we asked enough): answer exactly
+                    // The index ran dry (or we asked enough): answer exactly.
+                    tracing::debug!(
+                        k = request.k,
+                        found = matches.len(),
+                        pictures = rows,
+                        "approximate search found too few creators: falling back to the exact search"
+                    );
+                    break;
                 }
+                tracing::debug!(
+                    k = request.k,
+                    found = matches.len(),
+                    next = (candidates * 4).min(MAX_CANDIDATES),
+                    "approximate search found too few creators: asking the index for more pictures"
+                );
                 candidates = (candidates * 4).min(MAX_CANDIDATES);
             }
         }

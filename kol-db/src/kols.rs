@@ -9,7 +9,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use kol_core::{Handle, Kol, KolFilter, KolId, NewKol};
 
 use crate::database::Database;
-use crate::error::{DbError, Result};
+use crate::error::{Cause, DbError, Result};
 use crate::filter_sql::{Bind, SqlFilter};
 use crate::models::{KolRow, KolValues};
 use crate::schema::kols;
@@ -100,6 +100,7 @@ impl Database {
     /// # Errors
     /// [`DbError::UniqueViolation`] when a creator with the same platform and username exists
     /// (use [`Database::upsert_kol`] to update it instead).
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn create_kol(&self, kol: &NewKol) -> Result<Kol> {
         let mut conn = self.conn().await?;
         let row: KolRow = diesel::insert_into(kols::table)
@@ -116,6 +117,7 @@ impl Database {
     ///
     /// # Errors
     /// Connection errors, or a [`DbError::RuleViolation`] from a rule of the database.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn upsert_kol(&self, kol: &NewKol) -> Result<Upserted> {
         let mut conn = self.conn().await?;
         upsert_kol_on(&mut conn, kol).await
@@ -125,6 +127,7 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::NotFound`], or [`DbError::InvalidStoredData`] when the row fails validation.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn kol(&self, id: KolId) -> Result<Kol> {
         let mut conn = self.conn().await?;
         let row: Option<KolRow> = kols::table
@@ -140,6 +143,7 @@ impl Database {
     ///
     /// # Errors
     /// Connection errors; [`DbError::InvalidStoredData`] when a row fails validation.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn kols_by_ids(
         &self,
         ids: &[KolId],
@@ -159,6 +163,7 @@ impl Database {
     ///
     /// # Errors
     /// As [`Database::kol`].
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn kol_by_handle(&self, handle: &Handle) -> Result<Kol> {
         let mut conn = self.conn().await?;
         let row: Option<KolRow> = kols::table
@@ -177,6 +182,7 @@ impl Database {
     /// # Errors
     /// [`DbError::InvalidArgument`] for a bad page size; connection errors;
     /// [`DbError::InvalidStoredData`] for a row that fails validation.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn list_kols(&self, query: &KolQuery, page: Page) -> Result<KolPage> {
         let limit = page.check()?;
         let mut f = SqlFilter::new(&query.filter, 1);
@@ -226,6 +232,7 @@ impl Database {
     ///
     /// # Errors
     /// Connection errors.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn count_kols(&self) -> Result<u64> {
         let mut conn = self.conn().await?;
         let n: i64 = kols::table.count().get_result(&mut conn).await?;
@@ -237,6 +244,7 @@ impl Database {
     /// # Errors
     /// [`DbError::NotFound`]; [`DbError::RuleViolation`] while the creator has conversations:
     /// outreach history is never deleted by a cascade.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn delete_kol(&self, id: KolId) -> Result<()> {
         let mut conn = self.conn().await?;
         let n = diesel::delete(kols::table.find(id.get()))
@@ -395,10 +403,10 @@ pub(crate) async fn rewrite_kols(
         if n != chunk.len() {
             // Cannot happen while the caller holds the row locks; refuse rather than report
             // updates that did not happen.
-            return Err(DbError::TransactionConflict(format!(
+            return Err(DbError::TransactionConflict(Cause::message(format!(
                 "updated {n} of {} locked creators",
                 chunk.len()
-            )));
+            ))));
         }
     }
     Ok(())

@@ -47,7 +47,7 @@ pub use csv_import::{
 };
 pub use database::{Database, MIGRATIONS};
 pub use deliverables::SnapshotRecorded;
-pub use error::{DbError, Result};
+pub use error::{Cause, DbError, Result};
 pub use import::{ImportOptions, ImportPhase, ImportProgress, ImportReport};
 pub use kol_core::CatalogueEntry;
 pub use kols::{KolPage, KolQuery, Page, UpsertOutcome, Upserted};

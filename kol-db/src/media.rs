@@ -15,6 +15,7 @@ impl Database {
     /// # Errors
     /// [`DbError::NotFound`] when the creator does not exist; [`DbError::RuleViolation`] when a
     /// rule of the table refuses the row.
+    #[tracing::instrument(level = "debug", skip_all, fields(kol_id = %kol_id), err(level = "debug"))]
     pub async fn add_media(&self, kol_id: KolId, media: &NewKolMedia) -> Result<KolMedia> {
         let mut conn = self.conn().await?;
         let row: MediaRow = diesel::insert_into(kol_media::table)
@@ -30,6 +31,7 @@ impl Database {
     ///
     /// # Errors
     /// Connection errors; [`DbError::InvalidStoredData`].
+    #[tracing::instrument(level = "debug", skip_all, fields(kol_id = %kol_id), err(level = "debug"))]
     pub async fn media_of(&self, kol_id: KolId) -> Result<Vec<KolMedia>> {
         let mut conn = self.conn().await?;
         let rows: Vec<MediaRow> = kol_media::table
@@ -45,6 +47,7 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::NotFound`] when there is no such picture.
+    #[tracing::instrument(level = "debug", skip_all, fields(media_id = %media_id), err(level = "debug"))]
     pub async fn set_embedding(&self, media_id: MediaId, embedding: &Embedding) -> Result<()> {
         let mut conn = self.conn().await?;
         let n = diesel::update(kol_media::table.find(media_id.get()))

@@ -17,6 +17,7 @@ impl Database {
     /// # Errors
     /// [`DbError::NotFound`] when the creator does not exist; [`DbError::RuleViolation`] when a
     /// rule of the table refuses the row.
+    #[tracing::instrument(level = "debug", skip_all, fields(kol_id = %kol_id), err(level = "debug"))]
     pub async fn upsert_rate_card(&self, kol_id: KolId, card: &NewRateCard) -> Result<RateCard> {
         let mut conn = self.conn().await?;
         let values = RateCardValues::new(kol_id, card);
@@ -36,6 +37,7 @@ impl Database {
     ///
     /// # Errors
     /// Connection errors; [`DbError::InvalidStoredData`](crate::DbError::InvalidStoredData).
+    #[tracing::instrument(level = "debug", skip_all, fields(kol_id = %kol_id), err(level = "debug"))]
     pub async fn rate_cards_of(&self, kol_id: KolId) -> Result<Vec<RateCard>> {
         Ok(self
             .rate_cards_for(&[kol_id])
@@ -49,6 +51,7 @@ impl Database {
     ///
     /// # Errors
     /// Connection errors; [`DbError::InvalidStoredData`](crate::DbError::InvalidStoredData).
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn rate_cards_for(
         &self,
         kol_ids: &[KolId],

@@ -56,6 +56,7 @@ impl Database {
     /// [`DbError::InvalidInput`] with kol-core's error for `k` outside `1..=10_000` or index
     /// settings outside kol-core's ranges ([`SearchMode::validate`]), as the in-memory backend
     /// reports them; connection errors.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn nearest_media(
         &self,
         query: &Embedding,
@@ -116,6 +117,7 @@ impl Database {
     /// # Errors
     /// [`DbError::InvalidArgument`] for parameters out of pgvector's ranges; database errors
     /// (a failed build leaves the current index as it was).
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn rebuild_vector_index(&self, index: &VectorIndex) -> Result<()> {
         let using = match *index {
             VectorIndex::IvfFlat { lists } => {
@@ -175,6 +177,7 @@ impl Database {
     ///
     /// # Errors
     /// [`DbError::NotFound`] when the extension is not installed in this database.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn pgvector_version(&self) -> Result<String> {
         let mut conn = self.conn().await?;
         extension_version(&mut conn).await
@@ -314,7 +317,13 @@ pub(crate) async fn swap_in_replacement(conn: &mut AsyncPgConnection) -> Result<
             })
             .await;
         match attempt {
-            Err(DbError::LockTimeout(_)) if !patient => tokio::time::sleep(SWAP_PAUSE).await,
+            Err(DbError::LockTimeout(_)) if !patient => {
+                tracing::debug!(
+                    waited_ms = started.elapsed().as_millis() as u64,
+                    "vector index swap waited too long for searches to finish: retrying"
+                );
+                tokio::time::sleep(SWAP_PAUSE).await;
+            }
             other => return other,
         }
     }

@@ -16,7 +16,7 @@ use diesel_migrations::MigrationHarness;
 
 use crate::config::DatabaseUrl;
 use crate::database::{Database, MIGRATIONS};
-use crate::error::{DbError, Result};
+use crate::error::{Cause, DbError, Result};
 
 /// The environment variable naming the test server.
 pub const TEST_URL_VAR: &str = "KOL_TEST_DATABASE_URL";
@@ -50,10 +50,10 @@ impl TestDatabase {
 
     async fn create(migrated: bool) -> Result<Self> {
         let admin = std::env::var(TEST_URL_VAR).map_err(|_| {
-            DbError::Connection(format!(
+            DbError::Connection(Cause::message(format!(
                 "{TEST_URL_VAR} is not set: run `scripts/test.sh`, or set it to a PostgreSQL URL \
                  of a role that may create databases"
-            ))
+            )))
         })?;
         let client = admin_client(&admin).await?;
         sweep_orphans(&client).await;
@@ -203,13 +203,13 @@ pub async fn migrate_to(db: &Database, last: &str) -> Result<Vec<String>> {
 async fn admin_client(admin: &str) -> Result<tokio_postgres::Client> {
     let (client, connection) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
         .await
-        .map_err(|e| DbError::Connection(format!("test server: {e}")))?;
+        .map_err(admin_error)?;
     tokio::spawn(connection);
     Ok(client)
 }
 
 fn admin_error(e: tokio_postgres::Error) -> DbError {
-    DbError::Connection(format!("test server: {e}"))
+    DbError::Connection(Cause::context("test server", e))
 }
 
 /// The admin URL with its database replaced by `name`.
@@ -250,7 +250,7 @@ async fn sweep_orphans(client: &tokio_postgres::Client) {
 /// parallel test processes wait for the first one).
 async fn ensure_template(client: &tokio_postgres::Client, admin: &str) -> Result<String> {
     let migrations = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
-        .map_err(|e| DbError::Migration(e.to_string()))?;
+        .map_err(|e| DbError::Migration(Cause::boxed(e)))?;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     for m in &migrations {
         m.name().to_string().hash(&mut hasher);

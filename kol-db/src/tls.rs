@@ -9,7 +9,7 @@ use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureSc
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::config::{RootCerts, SslMode};
-use crate::error::{DbError, Result};
+use crate::error::{Cause, DbError, Result};
 
 /// The rustls connector for `mode`, or `None` for `sslmode=disable`.
 pub(crate) fn connector(
@@ -19,7 +19,7 @@ pub(crate) fn connector(
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| DbError::Tls(e.to_string()))?;
+        .map_err(|e| DbError::Tls(Cause::new(e)))?;
     let config = match mode {
         SslMode::Disable => return Ok(None),
         // libpq does not verify the server in these modes: encryption against passive listeners.
@@ -31,7 +31,7 @@ pub(crate) fn connector(
             let store = root_store(roots)?;
             let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider)
                 .build()
-                .map_err(|e| DbError::Tls(e.to_string()))?;
+                .map_err(|e| DbError::Tls(Cause::new(e)))?;
             if mode == SslMode::VerifyFull {
                 builder.with_webpki_verifier(webpki).with_no_client_auth()
             } else {
@@ -53,21 +53,26 @@ fn root_store(roots: Option<&RootCerts>) -> Result<RootCertStore> {
         }
         Some(RootCerts::File(path)) => {
             let shown = path.display();
-            let pem = std::fs::read(path)
-                .map_err(|e| DbError::Tls(format!("cannot read sslrootcert {shown}: {e}")))?;
+            let pem = std::fs::read(path).map_err(|e| {
+                DbError::Tls(Cause::context(
+                    format!("cannot read sslrootcert {shown}"),
+                    e,
+                ))
+            })?;
             let mut added = 0;
             for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-                let cert =
-                    cert.map_err(|e| DbError::Tls(format!("bad PEM in sslrootcert {shown}: {e}")))?;
-                store
-                    .add(cert)
-                    .map_err(|e| DbError::Tls(format!("bad certificate in {shown}: {e}")))?;
+                let cert = cert.map_err(|e| {
+                    DbError::Tls(Cause::context(format!("bad PEM in sslrootcert {shown}"), e))
+                })?;
+                store.add(cert).map_err(|e| {
+                    DbError::Tls(Cause::context(format!("bad certificate in {shown}"), e))
+                })?;
                 added += 1;
             }
             if added == 0 {
-                return Err(DbError::Tls(format!(
+                return Err(DbError::Tls(Cause::message(format!(
                     "sslrootcert {shown} holds no certificate"
-                )));
+                ))));
             }
         }
     }

@@ -250,14 +250,7 @@ impl MemoryCatalogue {
                 .exact(Metric::Cosine)
                 .search_kols(&query, request.k, &accepts)?,
         };
-        Ok(hits
-            .into_iter()
-            .map(|h| KolMatch {
-                kol_id: h.kol,
-                media_id: h.media,
-                distance: h.distance,
-            })
-            .collect())
+        Ok(hits)
     }
 }
 

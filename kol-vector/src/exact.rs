@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use kol_core::{KolId, MediaId};
+use kol_core::{KolId, KolMatch, MediaId};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, Axis, Slice};
 
@@ -16,21 +16,13 @@ use crate::filter::KolIdFilter;
 use crate::matrix::{EmbeddingMatrix, Query};
 use crate::select::{Candidates, Slot, TopGroups};
 
-/// One search result: a row of the matrix and its distance to the query.
+/// One search result: kol-core's [`KolMatch`], the result type of every search backend (a
+/// picture, its creator and its distance to the query).
 ///
-/// In a KOL-level search, the row is the KOL's best match (smallest distance, then smallest
-/// media id) and `distance` is the KOL's score.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Hit {
-    /// The picture.
-    pub media: MediaId,
-    /// Its creator.
-    pub kol: KolId,
-    /// Its row in the matrix searched.
-    pub row: usize,
-    /// The distance, exactly as [`Metric::distance`] computes it for this row and the query.
-    pub distance: f64,
-}
+/// In a KOL-level search, the picture is the KOL's best match (smallest distance, then smallest
+/// media id) and `distance` is the KOL's score. `distance` is exactly what [`Metric::distance`]
+/// computes for that picture's row and the query.
+pub type Hit = KolMatch;
 
 /// What a result counts: pictures, or creators (each once, by its best picture).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,10 +58,9 @@ pub(crate) fn hits(matrix: &EmbeddingMatrix, top: TopGroups) -> Vec<Hit> {
     let kols = matrix.kol_ids();
     top.into_sorted()
         .into_iter()
-        .map(|slot| Hit {
-            media: MediaId(slot.media),
-            kol: kols[slot.row],
-            row: slot.row,
+        .map(|slot| KolMatch {
+            kol_id: kols[slot.row],
+            media_id: MediaId(slot.media),
             distance: slot.key,
         })
         .collect()
@@ -651,7 +642,7 @@ mod tests {
     }
 
     fn ids(hits: &[Hit]) -> Vec<i64> {
-        hits.iter().map(|h| h.media.get()).collect()
+        hits.iter().map(|h| h.media_id.get()).collect()
     }
 
     #[test]
@@ -661,8 +652,7 @@ mod tests {
         let hits = m.exact(Metric::Cosine).search(&q, 3, &AnyKol).unwrap();
         assert_eq!(ids(&hits), vec![10, 13, 11]);
         assert_eq!(hits[0].distance, hits[1].distance);
-        assert_eq!(hits[0].kol, KolId(1));
-        assert_eq!(hits[1].row, 3);
+        assert_eq!(hits[0].kol_id, KolId(1));
     }
 
     #[test]
@@ -670,10 +660,10 @@ mod tests {
         let m = small();
         let q = Query::new(&[0.7, 0.7]).unwrap();
         let hits = m.exact(Metric::Cosine).search_kols(&q, 3, &AnyKol).unwrap();
-        let kols: Vec<i64> = hits.iter().map(|h| h.kol.get()).collect();
+        let kols: Vec<i64> = hits.iter().map(|h| h.kol_id.get()).collect();
         // KOL 1's best media is 11 ([0.6, 0.8]); KOL 2 ([0, 1]) ties KOL 3 ([1, 0]) at 45°.
         assert_eq!(kols, vec![1, 2, 3]);
-        assert_eq!(hits[0].media, MediaId(11));
+        assert_eq!(hits[0].media_id, MediaId(11));
     }
 
     #[test]

@@ -77,8 +77,7 @@ impl IvfParams {
 /// An IVF-flat index: the rows of an [`EmbeddingMatrix`] grouped by nearest centroid.
 ///
 /// The index owns the matrix and reorders its rows so that each list is contiguous (no copy:
-/// a 2 GB matrix stays 2 GB); [`Hit::row`] refers to [`IvfIndex::matrix`]'s order, while media
-/// and KOL ids are unchanged. Exact search remains available through
+/// a 2 GB matrix stays 2 GB); media and KOL ids are unchanged. Exact search remains available through
 /// `index.matrix().exact(metric)`.
 #[derive(Debug, Clone)]
 pub struct IvfIndex {
@@ -282,7 +281,7 @@ pub fn recall_at_k(found: &[Hit], truth: &[Hit]) -> f64 {
     }
     let hit = truth
         .iter()
-        .filter(|t| found.iter().any(|f| f.media == t.media))
+        .filter(|t| found.iter().any(|f| f.media_id == t.media_id))
         .count();
     hit as f64 / truth.len() as f64
 }
@@ -463,7 +462,7 @@ mod tests {
             .search(&q, 10, &third_axis)
             .unwrap();
         assert_eq!(hits.len(), 10);
-        assert!(hits.iter().all(|h| third_axis(h.kol)));
+        assert!(hits.iter().all(|h| third_axis(h.kol_id)));
         let exact = index
             .matrix()
             .exact(Metric::Cosine)
@@ -475,7 +474,7 @@ mod tests {
             .unwrap()
             .search_kols(&q, 2, &third_axis)
             .unwrap();
-        let ids: Vec<i64> = kols.iter().map(|h| h.kol.get()).collect();
+        let ids: Vec<i64> = kols.iter().map(|h| h.kol_id.get()).collect();
         assert_eq!(ids.len(), 2);
         assert!(ids.contains(&2) && ids.contains(&5));
     }

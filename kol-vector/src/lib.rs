@@ -24,13 +24,13 @@
 //! let contacted: HashSet<KolId> = [KolId(0)].into();
 //! let exact = matrix.exact(Metric::Cosine).search_kols(&query, 5, &ExceptKols(&contacted))?;
 //! assert_eq!(exact.len(), 5);
-//! assert!(exact.iter().all(|hit| hit.kol != KolId(0)));
+//! assert!(exact.iter().all(|hit| hit.kol_id != KolId(0)));
 //!
 //! // The same through an IVF-flat index; probing every list gives exactly the exact result.
 //! let index = IvfIndex::build(matrix, IvfParams::new(8, Metric::Cosine))?;
 //! let ivf = index.with_probes(8)?.search_kols(&query, 5, &ExceptKols(&contacted))?;
 //! let key = |hits: &[kol_vector::Hit]| -> Vec<(KolId, MediaId, f64)> {
-//!     hits.iter().map(|h| (h.kol, h.media, h.distance)).collect()
+//!     hits.iter().map(|h| (h.kol_id, h.media_id, h.distance)).collect()
 //! };
 //! assert_eq!(key(&ivf), key(&exact));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -106,9 +106,8 @@ fn reference_media(
     let mut all: Vec<Hit> = (0..m.len())
         .filter(|&r| filter(m.kol_id(r).unwrap()))
         .map(|r| Hit {
-            media: m.media_id(r).unwrap(),
-            kol: m.kol_id(r).unwrap(),
-            row: r,
+            media_id: m.media_id(r).unwrap(),
+            kol_id: m.kol_id(r).unwrap(),
             distance: metric
                 .distance(m.row_slice(r).unwrap(), q.as_slice())
                 .unwrap(),
@@ -117,7 +116,7 @@ fn reference_media(
     all.sort_by(|a, b| {
         a.distance
             .total_cmp(&b.distance)
-            .then(a.media.cmp(&b.media))
+            .then(a.media_id.cmp(&b.media_id))
     });
     all.truncate(k);
     all
@@ -133,10 +132,14 @@ fn reference_kols(
 ) -> Vec<Hit> {
     let mut best: BTreeMap<KolId, Hit> = BTreeMap::new();
     for hit in reference_media(m, metric, q, usize::MAX, filter) {
-        best.entry(hit.kol).or_insert(hit); // rows come sorted: the first one is the best
+        best.entry(hit.kol_id).or_insert(hit); // rows come sorted: the first one is the best
     }
     let mut kols: Vec<Hit> = best.into_values().collect();
-    kols.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.kol.cmp(&b.kol)));
+    kols.sort_by(|a, b| {
+        a.distance
+            .total_cmp(&b.distance)
+            .then(a.kol_id.cmp(&b.kol_id))
+    });
     kols.truncate(k);
     kols
 }
@@ -174,14 +177,14 @@ proptest! {
 
             let want_kols = reference_kols(&m, case.metric, q, case.k, &everyone);
             let got_kols = search.search_kols(q, case.k, &AnyKol).unwrap();
-            let distinct: HashSet<KolId> = got_kols.iter().map(|h| h.kol).collect();
+            let distinct: HashSet<KolId> = got_kols.iter().map(|h| h.kol_id).collect();
             prop_assert_eq!(distinct.len(), got_kols.len());
             prop_assert_eq!(&got_kols, &want_kols);
             prop_assert_eq!(&batch_kols[i], &want_kols);
 
             let want_filtered = reference_media(&m, case.metric, q, case.k, &allowed);
             let got_filtered = search.search(q, case.k, &allowed).unwrap();
-            prop_assert!(got_filtered.iter().all(|h| allowed(h.kol)));
+            prop_assert!(got_filtered.iter().all(|h| allowed(h.kol_id)));
             prop_assert_eq!(&got_filtered, &want_filtered);
             let want_filtered_kols = reference_kols(&m, case.metric, q, case.k, &allowed);
             prop_assert_eq!(&batch_filtered[i], &want_filtered_kols);
@@ -222,13 +225,14 @@ proptest! {
             prop_assert_eq!(hits.len(), case.k.min(passing_rows));
             let kols = some.search_kols(q, case.k, &allowed).unwrap();
             prop_assert_eq!(kols.len(), case.k.min(passing_kols.len()));
-            let distinct: HashSet<KolId> = kols.iter().map(|h| h.kol).collect();
+            let distinct: HashSet<KolId> = kols.iter().map(|h| h.kol_id).collect();
             prop_assert_eq!(distinct.len(), kols.len());
             for list in [&hits, &kols] {
                 prop_assert!(list.windows(2).all(|w| w[0].distance <= w[1].distance));
                 for h in list.iter() {
-                    prop_assert!(allowed(h.kol));
-                    let d = case.metric.distance(m.row_slice(h.row).unwrap(), q.as_slice()).unwrap();
+                    prop_assert!(allowed(h.kol_id));
+                    let row = m.media_ids().iter().position(|&id| id == h.media_id).unwrap();
+                    let d = case.metric.distance(m.row_slice(row).unwrap(), q.as_slice()).unwrap();
                     prop_assert_eq!(d, h.distance);
                 }
             }
@@ -287,6 +291,6 @@ fn filters_can_be_trait_objects() {
         .exact(Metric::Cosine)
         .search(&q, 2, only_one.as_ref())
         .unwrap();
-    let ids: Vec<i64> = hits.iter().map(|h| h.media.get()).collect();
+    let ids: Vec<i64> = hits.iter().map(|h| h.media_id.get()).collect();
     assert_eq!(ids, vec![1, 4]);
 }

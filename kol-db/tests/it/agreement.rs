@@ -66,11 +66,11 @@ async fn in_memory_and_pgvector_return_the_same_nearest_pictures() {
                 m.distance,
                 p.distance
             );
-            if m.media != p.media_id {
+            if m.media_id != p.media_id {
                 // Only an exact tie (within rounding) may swap two pictures.
                 let other = memory
                     .iter()
-                    .find(|h| h.media == p.media_id)
+                    .find(|h| h.media_id == p.media_id)
                     .expect("same set");
                 assert!(
                     (other.distance - m.distance).abs() < 1e-5,

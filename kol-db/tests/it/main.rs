@@ -18,4 +18,5 @@ mod search;
 mod stored;
 mod timeouts;
 mod tls;
+mod tracing_events;
 mod transactions;
