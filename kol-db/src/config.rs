@@ -366,7 +366,9 @@ impl DbConfig {
     /// # Errors
     /// [`DbError::InvalidArgument`] naming the timeout that is below 1 ms or above `i32::MAX` ms.
     pub(crate) fn session_settings(&self) -> Result<String> {
-        let mut sql = String::new();
+        // kol-db's transactions are written for READ COMMITTED (the database refuses campaign
+        // confirmations under REPEATABLE READ), whatever the server's default.
+        let mut sql = String::from("SET default_transaction_isolation = 'read committed'; ");
         for (name, timeout) in [
             ("statement_timeout", self.statement_timeout),
             ("lock_timeout", self.lock_timeout),
@@ -801,7 +803,8 @@ mod tests {
         let config = DbConfig::new("postgres://h/db");
         assert_eq!(
             config.session_settings().unwrap(),
-            "SET statement_timeout = 30000; SET lock_timeout = 10000; \
+            "SET default_transaction_isolation = 'read committed'; \
+             SET statement_timeout = 30000; SET lock_timeout = 10000; \
              SET idle_in_transaction_session_timeout = 60000; "
         );
         let off = DbConfig::new("postgres://h/db")
@@ -810,7 +813,8 @@ mod tests {
             .idle_in_transaction_session_timeout(None);
         assert_eq!(
             off.session_settings().unwrap(),
-            "SET statement_timeout = 0; SET lock_timeout = 250; \
+            "SET default_transaction_isolation = 'read committed'; \
+             SET statement_timeout = 0; SET lock_timeout = 250; \
              SET idle_in_transaction_session_timeout = 0; "
         );
         for (config, name) in [

@@ -675,6 +675,19 @@ async fn the_database_keeps_the_campaign_rules() {
             ),
             "deliverables_post_on_platform",
         ),
+        // Links kol-core would read as another host, or not at all (migration 9).
+        (
+            &*format!(
+                "UPDATE deliverables SET status = 'posted', post_url = 'https://www.tiktok.com:99999/@a/video/1', posted_at = now() WHERE id = {d}"
+            ),
+            "deliverables_post_on_platform",
+        ),
+        (
+            &*format!(
+                "UPDATE deliverables SET status = 'posted', post_url = 'https://www.T\u{130}KTOK.com/@a/video/1', posted_at = now() WHERE id = {d}"
+            ),
+            "deliverables_post_on_platform",
+        ),
         (
             &*format!("UPDATE deliverables SET status = 'posted' WHERE id = {d}"),
             "deliverables_post_when_posted",
@@ -711,6 +724,19 @@ async fn the_database_keeps_the_campaign_rules() {
     db.post_deliverable(d, "https://www.tiktok.com/@creator_1/video/1", at(5, 10))
         .await
         .unwrap();
+    // The post is checked against the creator's platform, which is now fixed.
+    match t
+        .execute_sql(&format!(
+            "UPDATE kols SET platform = 'instagram' WHERE id = {a}"
+        ))
+        .await
+    {
+        Err(DbError::RuleViolation { constraint, .. }) => {
+            assert_eq!(constraint, "kols_platform_fixed")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!db.deliverables(id).await.unwrap().is_empty());
     let snap = |captured: &str, views: i64| {
         format!(
             "INSERT INTO post_snapshots (deliverable_id, captured_at, views, likes, comments, shares, saves) VALUES ({d}, '{captured}', {views}, 0, 0, 0, 0)"
@@ -740,6 +766,83 @@ async fn the_database_keeps_the_campaign_rules() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// The campaign's status is read under a lock: a confirmation waiting for a transaction that
+/// closes the campaign sees it closed and is refused; and confirmations under REPEATABLE READ
+/// (whose snapshot would hide a concurrent confirmation) are refused outright.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmation_racing_the_campaigns_end_is_refused() {
+    let t = test_db().await;
+    let db = t.db();
+    let a = db.create_kol(&kol(1)).await.unwrap().id;
+    let id = planned_campaign(
+        db,
+        new_campaign("Glow", 100_000, false),
+        &[(a, "tiktok_video", 1_000)],
+    )
+    .await;
+    negotiate(db, id, a, 1_000).await;
+    let url = t.url();
+    let connect = || async {
+        let (client, connection) = tokio_postgres::connect(url.expose(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+    };
+    let confirm = format!(
+        "UPDATE campaign_kols SET status = 'confirmed', agreed_price_integer = 1000 \
+         WHERE campaign_id = {id} AND kol_id = {a}"
+    );
+
+    let repeatable = connect().await;
+    repeatable
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        .await
+        .unwrap();
+    let err = repeatable.execute(&confirm, &[]).await.unwrap_err();
+    let constraint = err.as_db_error().and_then(|e| e.constraint());
+    assert_eq!(constraint, Some("kol_isolation_level"), "{err}");
+    repeatable.batch_execute("ROLLBACK").await.unwrap();
+
+    let closer = connect().await;
+    closer.batch_execute("BEGIN").await.unwrap();
+    closer
+        .execute(
+            &format!("UPDATE campaigns SET status = 'done' WHERE id = {id}"),
+            &[],
+        )
+        .await
+        .unwrap();
+    let confirmer = connect().await;
+    let waiting = tokio::spawn(async move { confirmer.execute(&confirm, &[]).await });
+    // Wait until the confirmation waits for the campaign's lock, then close the campaign.
+    let watcher = connect().await;
+    loop {
+        let row = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .await
+            .unwrap();
+        if row.get::<_, i64>(0) > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    closer.batch_execute("COMMIT").await.unwrap();
+    let err = waiting.await.unwrap().unwrap_err();
+    let constraint = err.as_db_error().and_then(|e| e.constraint());
+    assert_eq!(constraint, Some("campaign_kols_campaign_open"), "{err}");
+    let kols = db.campaign_kols(id).await.unwrap();
+    assert!(
+        kols.iter()
+            .all(|k| k.status != CampaignKolStatus::Confirmed),
+        "{kols:?}"
+    );
 }
 
 /// A release-1 database with conversations in every state upgrades: every conversation and
