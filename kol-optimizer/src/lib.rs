@@ -70,8 +70,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod campaign;
+pub mod constraints;
 pub mod error;
 mod exact;
+pub mod frontier;
 mod greedy;
 #[cfg(feature = "instances")]
 #[cfg_attr(docsrs, doc(cfg(feature = "instances")))]
@@ -79,14 +81,18 @@ pub mod instances;
 mod model;
 pub mod plan;
 pub mod problem;
+mod side;
 pub mod solve;
 pub mod units;
 
 pub use campaign::{
-    CampaignOptions, CampaignPlan, Explanation, MatchedCreator, plan_campaign, plan_candidates,
+    CampaignOptions, CampaignPlan, Explanation, MatchedCreator, campaign_problem, plan_campaign,
+    plan_candidates,
     relevance_of,
 };
+pub use constraints::{Group, Quota, SideConstraints};
 pub use error::{OptimizerError, Result};
+pub use frontier::{Breakpoint, CostFrontier, CostPoint, Frontier, FrontierPoint};
 pub use plan::{Mode, Plan, Selection};
 pub use problem::{Candidate, Objective, Offer, Pin, PlanRequest, Problem, Weighting};
 pub use solve::{ExactOptions, Method, OnWorkLimit};
