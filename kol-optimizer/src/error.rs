@@ -150,7 +150,9 @@ pub enum OptimizerError {
     },
     /// The constrained search could neither find a plan meeting the side constraints nor prove
     /// that none exists within its work limit.
-    #[error("constraints: no plan meeting them was found within the work limit of {limit}, and none was proven impossible")]
+    #[error(
+        "constraints: no plan meeting them was found within the work limit of {limit}, and none was proven impossible"
+    )]
     ConstraintsUndecided {
         /// The work limit.
         limit: u64,

@@ -87,8 +87,7 @@ pub mod units;
 
 pub use campaign::{
     CampaignOptions, CampaignPlan, Explanation, MatchedCreator, campaign_problem, plan_campaign,
-    plan_candidates,
-    relevance_of,
+    plan_candidates, relevance_of,
 };
 pub use constraints::{Group, Quota, SideConstraints};
 pub use error::{OptimizerError, Result};

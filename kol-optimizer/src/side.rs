@@ -27,6 +27,9 @@
 //! Max reach maximizes reach; a reach target becomes one more row (`reach >= target`) and the
 //! value is minus the price, so the same machinery finds the cheapest plan meeting it.
 
+// Rows are parallel arrays (multipliers, sums, right-hand sides, scales): index loops read best.
+#![allow(clippy::needless_range_loop)]
+
 use crate::constraints::Compiled;
 use crate::error::{OptimizerError, Result};
 use crate::plan::{Mode, Plan, SideFigures, assemble_side};
