@@ -201,7 +201,7 @@ pub fn frontier_svg(f: &Frontier, chosen: Option<u64>, title: &str) -> String {
                 s,
                 r##"<line x1="{cx:.1}" y1="{TOP}" x2="{cx:.1}" y2="{:.1}" stroke="#c1121f" stroke-width="1.5" stroke-dasharray="4 3"/>
 <circle cx="{cx:.1}" cy="{cy:.1}" r="6" fill="#c1121f"/>
-<text x="{:.1}" y="{:.1}" text-anchor="{anchor}" fill="#c1121f" font-weight="bold">chosen: {} THB, {} people</text>"##,
+<text x="{:.1}" y="{:.1}" text-anchor="{anchor}" fill="#c1121f" font-weight="bold" stroke="#ffffff" stroke-width="4" paint-order="stroke">chosen: {} THB, {} people</text>"##,
                 H - BOTTOM,
                 cx + dx,
                 (cy - 12.0).max(TOP + 14.0),

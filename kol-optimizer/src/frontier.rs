@@ -6,9 +6,11 @@
 //! whose breakpoints are the cumulative (price, reach) of the increments, and which bounds the
 //! reach of every plan at every budget (the LP of the largest budget's items is at least the LP of
 //! any smaller budget's). Plans are solved at evenly spaced budget points, each with its own
-//! proven bound and gap, and the marginal reach of each step. The greedy points share the sorted
-//! model (one O(n) pass per point after the one sort); exact points, and every point of a problem
-//! with side constraints, are solved as problems of their own.
+//! proven bound and gap, and the marginal reach of each step. The greedy points at budgets that
+//! can buy every item share the sorted model (one O(n) pass per point after the one sort); the
+//! greedy points below the dearest item get a model of their own (a shared one would keep
+//! unaffordable items on the hulls, weakening plan and bound), and exact points, and every point
+//! of a problem with side constraints, are solved as problems of their own.
 //!
 //! [`Problem::cost_frontier`] does the same for reach targets: the LP lower bound on the cost of
 //! each target (the same envelope read the other way) and the cheapest plan found for it.
@@ -113,6 +115,11 @@ impl Problem {
     /// The budget frontier from `min` to `max` THB: the LP envelope, and plans found with
     /// `method` at `points` evenly spaced budgets (both ends included; at least 1).
     ///
+    /// With side constraints, each point is solved as its own problem (the per-creator cap
+    /// depends on the budget), budgets at which no plan meets them are left out, and the
+    /// envelope is the unconstrained LP's (still an upper bound; each plan carries its own,
+    /// tighter, Lagrangian bound).
+    ///
     /// # Errors
     /// [`OptimizerError::InvalidFrontier`] when `min > max`, `points == 0` or `min` is below the
     /// price of the pins; the errors of [`Problem::solve`] at a point.
@@ -141,22 +148,43 @@ impl Problem {
         }
         let mut model = Model::at_budget(self, max);
         let envelope = lp_envelope(&model, min, max);
+        // Below the dearest item the shared model's hulls hold items the budget cannot buy,
+        // which would weaken both the greedy and its bound: those points get their own model.
+        let dearest = model.points.iter().map(|p| p.price).max().unwrap_or(0);
         let budgets = spaced(min, max, points);
         let mut out: Vec<FrontierPoint> = Vec::with_capacity(budgets.len());
         for &b in &budgets {
             let plan = if method == Method::Greedy && self.side.is_none() {
-                model.lower_budget(b);
-                let lp = model.relaxation();
-                let best = greedy::max_reach(&model, &lp);
+                let own;
+                let m = if b.saturating_sub(self.pinned_price) >= dearest {
+                    model.lower_budget(b);
+                    &model
+                } else {
+                    own = Model::at_budget(self, b);
+                    &own
+                };
+                let lp = m.relaxation();
+                let best = greedy::max_reach(m, &lp);
                 let figures = Figures {
                     mode: Mode::Greedy,
                     reach_bound: lp.bound,
                     target: None,
                     cost_bound: None,
                 };
-                assemble(self, &model, &best, figures)
+                assemble(self, m, &best, figures)
             } else {
-                self.at(b, Objective::MaxReach)?.solve(method)?
+                let solved = self
+                    .at(b, Objective::MaxReach)
+                    .and_then(|p| p.solve(method));
+                match solved {
+                    Ok(plan) => plan,
+                    // No plan meets the side constraints at this budget: no point.
+                    Err(
+                        OptimizerError::InvalidConstraint { .. }
+                        | OptimizerError::InfeasibleConstraints { .. },
+                    ) if self.side.is_some() => continue,
+                    Err(e) => return Err(e),
+                }
             };
             let marginal_reach = out.last().map(|p| {
                 plan.total_effective_reach.people() - p.plan.total_effective_reach.people()

@@ -631,7 +631,7 @@ fn dual(inst: &Instance, iterations: usize, start: Option<State>) -> Dual {
                 stall = 0;
             }
         }
-        if it < 3 || it % 8 == 0 || it + 1 == iterations {
+        if it == 0 || it % 16 == 15 {
             let h = inst.heuristic(lp.pick.clone(), &q, lp.mu);
             offer(inst, h, &mut out.incumbent);
         }
