@@ -355,7 +355,7 @@ pub fn thai_market(kols: usize, budget_share: f64, seed: u64) -> PlanRequest {
             };
             let relevance = rng.range(30, 100) as f64 / 100.0;
             // Attributes for side constraints, from a generator of their own so the rate cards
-            // stay those of earlier versions: the main platform is the first single item's,
+            // stay as they were before these attributes: the main platform is the first item's,
             // one or two categories.
             let mut side = SplitMix64::new(seed ^ (k as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
             let platform = crate::constraints::platform_of_item(&offers[0].item);
