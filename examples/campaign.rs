@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p kol-examples --example campaign -- --category beauty --budget 300000
 //! cargo run --release -p kol-examples --example campaign -- --help
+//! cargo run --release -p kol-examples --example campaign -- --budget 300000 --frontier --chart frontier.svg
 //! ```
 //!
 //! It generates a realistic, deterministic catalogue (`kol_examples::catalogue`), finds the
@@ -15,8 +16,31 @@ use std::process::ExitCode;
 
 use kol_db::DatabaseUrl;
 use kol_examples::campaign::{
-    CampaignError, brief_embedding, parse_args, render_table, run_in_memory, run_in_postgres,
+    CampaignError, CampaignReport, CampaignSettings, brief_embedding, parse_args, render_table,
+    run_in_memory, run_in_postgres,
 };
+use kol_examples::chart::{frontier_svg, frontier_table};
+
+/// Writes the chart (`--chart`); false after printing why it failed.
+fn write_chart(settings: &CampaignSettings, report: &CampaignReport) -> bool {
+    let (Some(path), Some(frontier)) = (&settings.chart, &report.frontier) else {
+        return true;
+    };
+    let title = format!(
+        "Effective reach by budget: {} ({} creators matched)",
+        report.brief, report.matched
+    );
+    match std::fs::write(path, frontier_svg(frontier, Some(report.budget), &title)) {
+        Ok(()) => {
+            eprintln!("campaign: chart written to {}", path.display());
+            true
+        }
+        Err(e) => {
+            eprintln!("campaign: cannot write {}: {e}", path.display());
+            false
+        }
+    }
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -54,6 +78,11 @@ async fn main() -> ExitCode {
             }
         }
     };
+    if let Ok(report) = &result {
+        if !write_chart(&settings, report) {
+            return ExitCode::FAILURE;
+        }
+    }
     match result {
         Ok(report) if json => match serde_json::to_string_pretty(&report) {
             Ok(text) => {
@@ -67,6 +96,10 @@ async fn main() -> ExitCode {
         },
         Ok(report) => {
             print!("{}", render_table(&report));
+            if let (true, Some(frontier)) = (settings.frontier, &report.frontier) {
+                println!();
+                print!("{}", frontier_table(frontier));
+            }
             ExitCode::SUCCESS
         }
         Err(e @ CampaignError::Usage(_)) => {

@@ -19,8 +19,8 @@ use kol_core::{
 };
 use kol_db::{Database, DatabaseUrl, ImportOptions};
 use kol_optimizer::{
-    Budget, CampaignOptions, CampaignPlan, ExactOptions, MatchedCreator, Method, Weighting,
-    plan_campaign,
+    Budget, CampaignOptions, CampaignPlan, ExactOptions, Frontier, MatchedCreator, Method,
+    Weighting, campaign_problem, plan_campaign,
 };
 use kol_vector::MemoryCatalogue;
 use serde::Serialize;
@@ -86,6 +86,14 @@ pub struct CampaignSettings {
     pub catalogue: CatalogueSpec,
     /// IVF lists of the in-memory index (approximate mode).
     pub ivf_lists: usize,
+    /// Compute the budget frontier and print it as a table (`--frontier`).
+    pub frontier: bool,
+    /// Write the budget frontier as an SVG chart here (`--chart FILE.svg`).
+    pub chart: Option<PathBuf>,
+    /// Budget points of the frontier (`--frontier-points`, default 21).
+    pub frontier_points: usize,
+    /// Largest budget of the frontier (`--frontier-max`, default twice the budget).
+    pub frontier_max: Option<u64>,
 }
 
 impl Default for CampaignSettings {
@@ -102,6 +110,10 @@ impl Default for CampaignSettings {
             weighting: Weighting::TargetCountry,
             catalogue: CatalogueSpec::default(),
             ivf_lists: 100,
+            frontier: false,
+            chart: None,
+            frontier_points: 21,
+            frontier_max: None,
         }
     }
 }
@@ -131,163 +143,255 @@ where
         .map_err(|e| CampaignError::Usage(format!("{flag}: {value:?}: {e}")))
 }
 
-/// The usage text.
-pub const USAGE: &str = "\
-usage: campaign [options]
-
-brief (one of):
-  --category NAME          a category of the generated catalogue (default: beauty)
-  --brief FILE.npy         a float32 .npy file holding one 512-d vector
-  --brief \"WORDS\"          words, embedded by CLIP (needs --clip-model DIR or KOL_CLIP_MODEL;
-                           without a model: falls back to the category named in the words)
-  --clip-model DIR         folder with config.json, model.safetensors, tokenizer.json
-
-plan:
-  --budget THB             budget (default 300000)
-  --candidates K           creators considered (default 100)
-  --mode exact|approx      search mode (default exact)
-  --probes P               lists probed in approx mode (default 10)
-  --method greedy|exact    plan method (default exact)
-  --no-th-weighting        do not weight reach by Thai audience share
-
-filters:
-  --country CC[,CC]        creator countries (e.g. TH)
-  --platform P[,P]         tiktok, instagram, youtube, facebook, x...
-  --categories C[,C]       any of these categories
-  --min-followers N, --max-followers N, --tier nano|micro|mid|macro|mega[,...]
-  --min-th-pct N           minimum Thai audience share (percent)
-  --max-price THB          at least one rate-card item at most this price
-  --outreach any|no-open|confirmed
-
-catalogue and output:
-  --creators N             generated creators (default 5000)
-  --seed N                 generator seed (default 42)
-  --json                   print the plan as JSON
-
+/// What the help text says after the options.
+const AFTER_HELP: &str = "\
 With DATABASE_URL set, the plan comes from PostgreSQL (the catalogue is imported first when the
 database does not hold it); without it, everything runs in memory. Both give the same plan when
 the database holds only the generated catalogue.";
+
+/// The command line, as clap reads it. Values stay text here and are checked by
+/// [`parse_args`], which names the flag in every message.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "campaign",
+    about = "Plans a creator campaign for a brief, a budget and filters.",
+    after_help = AFTER_HELP,
+    args_override_self = true
+)]
+struct Cli {
+    /// Brief: a category of the generated catalogue (default: beauty).
+    #[arg(long, value_name = "NAME", help_heading = "Brief (one of)")]
+    category: Option<String>,
+    /// Brief: a float32 .npy file holding one 512-d vector, or words embedded by CLIP (needs
+    /// --clip-model DIR or KOL_CLIP_MODEL; without a model: falls back to the category named in
+    /// the words).
+    #[arg(long, value_name = "FILE.npy|WORDS", help_heading = "Brief (one of)")]
+    brief: Option<String>,
+    /// Folder with config.json, model.safetensors, tokenizer.json.
+    #[arg(long, value_name = "DIR", help_heading = "Brief (one of)")]
+    clip_model: Option<PathBuf>,
+    /// Budget in THB (default 300000).
+    #[arg(long, value_name = "THB", help_heading = "Plan")]
+    budget: Option<String>,
+    /// Creators considered (default 100).
+    #[arg(long, value_name = "K", help_heading = "Plan")]
+    candidates: Option<String>,
+    /// Search mode: exact or approx (default exact).
+    #[arg(long, value_name = "exact|approx", help_heading = "Plan")]
+    mode: Option<String>,
+    /// Lists probed in approx mode (default 10).
+    #[arg(long, value_name = "P", help_heading = "Plan")]
+    probes: Option<String>,
+    /// Plan method: greedy or exact (default exact).
+    #[arg(long, value_name = "greedy|exact", help_heading = "Plan")]
+    method: Option<String>,
+    /// Do not weight reach by Thai audience share.
+    #[arg(long, help_heading = "Plan")]
+    no_th_weighting: bool,
+    /// Creator countries (e.g. TH).
+    #[arg(long, value_name = "CC[,CC]", help_heading = "Filters")]
+    country: Option<String>,
+    /// Platforms: tiktok, instagram, youtube, facebook, x...
+    #[arg(long, value_name = "P[,P]", help_heading = "Filters")]
+    platform: Option<String>,
+    /// Any of these categories.
+    #[arg(long, value_name = "C[,C]", help_heading = "Filters")]
+    categories: Option<String>,
+    /// Minimum followers.
+    #[arg(long, value_name = "N", help_heading = "Filters")]
+    min_followers: Option<String>,
+    /// Maximum followers.
+    #[arg(long, value_name = "N", help_heading = "Filters")]
+    max_followers: Option<String>,
+    /// Follower tiers: nano, micro, mid, macro, mega.
+    #[arg(long, value_name = "T[,T]", help_heading = "Filters")]
+    tier: Option<String>,
+    /// Minimum Thai audience share (percent).
+    #[arg(long, value_name = "N", help_heading = "Filters")]
+    min_th_pct: Option<String>,
+    /// At least one rate-card item at most this price.
+    #[arg(long, value_name = "THB", help_heading = "Filters")]
+    max_price: Option<String>,
+    /// Outreach state: any, no-open or confirmed.
+    #[arg(long, value_name = "any|no-open|confirmed", help_heading = "Filters")]
+    outreach: Option<String>,
+    /// Generated creators (default 5000).
+    #[arg(long, value_name = "N", help_heading = "Catalogue and output")]
+    creators: Option<String>,
+    /// Generator seed (default 42).
+    #[arg(long, value_name = "N", help_heading = "Catalogue and output")]
+    seed: Option<String>,
+    /// Print the plan as JSON.
+    #[arg(long, help_heading = "Catalogue and output")]
+    json: bool,
+    /// Print the budget frontier (budget, reach, upper bound, gap, marginal reach) after the plan.
+    #[arg(long, help_heading = "Catalogue and output")]
+    frontier: bool,
+    /// Write the budget frontier as an SVG chart (reach against budget, the bound as a band).
+    #[arg(long, value_name = "FILE.svg", help_heading = "Catalogue and output")]
+    chart: Option<PathBuf>,
+    /// Budget points of the frontier (default 21).
+    #[arg(long, value_name = "N", help_heading = "Catalogue and output")]
+    frontier_points: Option<String>,
+    /// Largest budget of the frontier (default twice the budget).
+    #[arg(long, value_name = "THB", help_heading = "Catalogue and output")]
+    frontier_max: Option<String>,
+}
+
+/// The usage text (clap's help).
+pub fn usage() -> String {
+    <Cli as clap::CommandFactory>::command()
+        .render_help()
+        .to_string()
+}
 
 /// Parses the command line (without the program name). Returns the settings and whether JSON
 /// output was asked for.
 ///
 /// # Errors
-/// [`CampaignError::Usage`] naming the offending flag.
+/// [`CampaignError::Usage`] naming the offending flag; [`CampaignError::Help`] for `--help`.
 pub fn parse_args<I: IntoIterator<Item = String>>(
     args: I,
 ) -> Result<(CampaignSettings, bool), CampaignError> {
+    use clap::Parser as _;
+    let argv = std::iter::once("campaign".to_owned()).chain(args);
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            return Err(match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    CampaignError::Help(e.render().to_string().trim_end().to_owned())
+                }
+                _ => CampaignError::Usage(
+                    e.render()
+                        .to_string()
+                        .trim_end()
+                        .trim_start_matches("error: ")
+                        .to_owned(),
+                ),
+            });
+        }
+    };
     let mut s = CampaignSettings::default();
-    let mut json = false;
     let mut probes = 10u32;
     let mut approx = false;
-    let mut category: Option<String> = None;
-    let mut it = args.into_iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .ok_or_else(|| CampaignError::Usage(format!("{flag} needs a value")))
+    let category = cli.category.map(|c| c.trim().to_lowercase());
+    if let Some(v) = cli.brief {
+        s.brief = if v.ends_with(".npy") {
+            BriefSource::Vector(v.into())
+        } else {
+            BriefSource::Text(v)
         };
-        match flag.as_str() {
-            "--category" => category = Some(value()?.trim().to_lowercase()),
-            "--brief" => {
-                let v = value()?;
-                s.brief = if v.ends_with(".npy") {
-                    BriefSource::Vector(v.into())
-                } else {
-                    BriefSource::Text(v)
-                };
-            }
-            "--clip-model" => s.clip_model = Some(value()?.into()),
-            "--budget" => s.budget = number("--budget", &value()?)?,
-            "--candidates" => s.candidates = number("--candidates", &value()?)?,
-            "--mode" => match value()?.as_str() {
-                "exact" => approx = false,
-                "approx" | "approximate" | "ivf" => approx = true,
-                other => {
-                    return Err(CampaignError::Usage(format!(
-                        "--mode: {other:?} is not exact or approx"
-                    )));
-                }
-            },
-            "--probes" => probes = number("--probes", &value()?)?,
-            "--method" => {
-                s.method = match value()?.as_str() {
-                    "greedy" => Method::Greedy,
-                    "exact" => Method::Exact(ExactOptions::default()),
-                    other => {
-                        return Err(CampaignError::Usage(format!(
-                            "--method: {other:?} is not greedy or exact"
-                        )));
-                    }
-                }
-            }
-            "--no-th-weighting" => s.weighting = Weighting::Off,
-            "--country" => {
-                s.filter.countries = list("--country", &value()?, |c| {
-                    CountryCode::new(c).map_err(|e| e.to_string())
-                })?
-            }
-            "--platform" => {
-                s.filter.platforms = list("--platform", &value()?, |p| {
-                    p.parse::<Platform>().map_err(|e| e.to_string())
-                })?
-            }
-            "--categories" => {
-                let tags = list("--categories", &value()?, |c| Ok(c.to_owned()))?;
-                s.filter.categories_any = Categories::parse(tags)
-                    .map_err(|e| CampaignError::Usage(format!("--categories: {e}")))?;
-            }
-            "--min-followers" => {
-                s.filter.min_followers = Some(
-                    Followers::new(number("--min-followers", &value()?)?)
-                        .map_err(|e| CampaignError::Usage(format!("--min-followers: {e}")))?,
-                )
-            }
-            "--max-followers" => {
-                s.filter.max_followers = Some(
-                    Followers::new(number("--max-followers", &value()?)?)
-                        .map_err(|e| CampaignError::Usage(format!("--max-followers: {e}")))?,
-                )
-            }
-            "--tier" => {
-                s.filter.tiers = list("--tier", &value()?, |t| {
-                    t.parse::<FollowerTier>().map_err(|e| e.to_string())
-                })?
-            }
-            "--min-th-pct" => {
-                s.filter.min_audience_th_pct = Some(
-                    AudienceShare::new(number("--min-th-pct", &value()?)?)
-                        .map_err(|e| CampaignError::Usage(format!("--min-th-pct: {e}")))?,
-                )
-            }
-            "--max-price" => {
-                s.filter.max_item_price = Some(
-                    PriceThb::new(number("--max-price", &value()?)?)
-                        .map_err(|e| CampaignError::Usage(format!("--max-price: {e}")))?,
-                )
-            }
-            "--outreach" => {
-                s.filter.outreach = match value()?.as_str() {
-                    "any" => OutreachFilter::Any,
-                    "no-open" => OutreachFilter::NoOpenConversation,
-                    "confirmed" => OutreachFilter::ConfirmedOnly,
-                    other => {
-                        return Err(CampaignError::Usage(format!(
-                            "--outreach: {other:?} is not any, no-open or confirmed"
-                        )));
-                    }
-                }
-            }
-            "--creators" => s.catalogue.creators = number("--creators", &value()?)?,
-            "--seed" => s.catalogue.seed = number("--seed", &value()?)?,
-            "--json" => json = true,
-            "-h" | "--help" => return Err(CampaignError::Help(USAGE.to_owned())),
+    }
+    s.clip_model = cli.clip_model;
+    if let Some(v) = cli.budget {
+        s.budget = number("--budget", &v)?;
+    }
+    if let Some(v) = cli.candidates {
+        s.candidates = number("--candidates", &v)?;
+    }
+    if let Some(v) = cli.mode {
+        match v.as_str() {
+            "exact" => approx = false,
+            "approx" | "approximate" | "ivf" => approx = true,
             other => {
                 return Err(CampaignError::Usage(format!(
-                    "unknown argument {other} (try --help)"
+                    "--mode: {other:?} is not exact or approx"
                 )));
             }
         }
+    }
+    if let Some(v) = cli.probes {
+        probes = number("--probes", &v)?;
+    }
+    if let Some(v) = cli.method {
+        s.method = match v.as_str() {
+            "greedy" => Method::Greedy,
+            "exact" => Method::Exact(ExactOptions::default()),
+            other => {
+                return Err(CampaignError::Usage(format!(
+                    "--method: {other:?} is not greedy or exact"
+                )));
+            }
+        }
+    }
+    if cli.no_th_weighting {
+        s.weighting = Weighting::Off;
+    }
+    if let Some(v) = cli.country {
+        s.filter.countries = list("--country", &v, |c| {
+            CountryCode::new(c).map_err(|e| e.to_string())
+        })?;
+    }
+    if let Some(v) = cli.platform {
+        s.filter.platforms = list("--platform", &v, |p| {
+            p.parse::<Platform>().map_err(|e| e.to_string())
+        })?;
+    }
+    if let Some(v) = cli.categories {
+        let tags = list("--categories", &v, |c| Ok(c.to_owned()))?;
+        s.filter.categories_any = Categories::parse(tags)
+            .map_err(|e| CampaignError::Usage(format!("--categories: {e}")))?;
+    }
+    if let Some(v) = cli.min_followers {
+        s.filter.min_followers = Some(
+            Followers::new(number("--min-followers", &v)?)
+                .map_err(|e| CampaignError::Usage(format!("--min-followers: {e}")))?,
+        );
+    }
+    if let Some(v) = cli.max_followers {
+        s.filter.max_followers = Some(
+            Followers::new(number("--max-followers", &v)?)
+                .map_err(|e| CampaignError::Usage(format!("--max-followers: {e}")))?,
+        );
+    }
+    if let Some(v) = cli.tier {
+        s.filter.tiers = list("--tier", &v, |t| {
+            t.parse::<FollowerTier>().map_err(|e| e.to_string())
+        })?;
+    }
+    if let Some(v) = cli.min_th_pct {
+        s.filter.min_audience_th_pct = Some(
+            AudienceShare::new(number("--min-th-pct", &v)?)
+                .map_err(|e| CampaignError::Usage(format!("--min-th-pct: {e}")))?,
+        );
+    }
+    if let Some(v) = cli.max_price {
+        s.filter.max_item_price = Some(
+            PriceThb::new(number("--max-price", &v)?)
+                .map_err(|e| CampaignError::Usage(format!("--max-price: {e}")))?,
+        );
+    }
+    if let Some(v) = cli.outreach {
+        s.filter.outreach = match v.as_str() {
+            "any" => OutreachFilter::Any,
+            "no-open" => OutreachFilter::NoOpenConversation,
+            "confirmed" => OutreachFilter::ConfirmedOnly,
+            other => {
+                return Err(CampaignError::Usage(format!(
+                    "--outreach: {other:?} is not any, no-open or confirmed"
+                )));
+            }
+        }
+    }
+    if let Some(v) = cli.creators {
+        s.catalogue.creators = number("--creators", &v)?;
+    }
+    if let Some(v) = cli.seed {
+        s.catalogue.seed = number("--seed", &v)?;
+    }
+    s.frontier = cli.frontier;
+    s.chart = cli.chart;
+    if let Some(v) = cli.frontier_points {
+        s.frontier_points = number("--frontier-points", &v)?;
+        if s.frontier_points == 0 || s.frontier_points > 1_000 {
+            return Err(CampaignError::Usage(
+                "--frontier-points: must be 1..=1000".into(),
+            ));
+        }
+    }
+    if let Some(v) = cli.frontier_max {
+        s.frontier_max = Some(number("--frontier-max", &v)?);
     }
     if let Some(c) = category {
         if !CATEGORIES.contains(&c.as_str()) {
@@ -317,7 +421,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
         }
         s.mode = SearchMode::approximate(probes);
     }
-    Ok((s, json))
+    Ok((s, cli.json))
 }
 
 /// Reads a float32 `.npy` holding one 512-d vector (shape `[512]` or `[1, 512]`). The header is
@@ -436,6 +540,9 @@ pub struct CampaignReport {
     pub gap: f64,
     /// `greedy`, `exact` or `exact_best_so_far`.
     pub mode: String,
+    /// The budget frontier, when asked for (`--frontier` or `--chart`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frontier: Option<Frontier>,
 }
 
 /// Plans over the matched creators.
@@ -465,6 +572,21 @@ fn report(
         ..CampaignOptions::new(Budget::new(settings.budget), &estimator)
     };
     let CampaignPlan { plan, explanations } = plan_campaign(&creators, &options)?;
+    let frontier = if settings.frontier || settings.chart.is_some() {
+        let max = settings
+            .frontier_max
+            .unwrap_or_else(|| settings.budget.saturating_mul(2))
+            .max(1);
+        let problem = campaign_problem(&creators, &options)?;
+        Some(problem.frontier(
+            Budget::new(0),
+            Budget::new(max),
+            settings.frontier_points,
+            settings.method,
+        )?)
+    } else {
+        None
+    };
     let rows = explanations
         .iter()
         .filter_map(|e| {
@@ -495,6 +617,7 @@ fn report(
         upper_bound: plan.upper_bound.people(),
         gap: plan.gap,
         mode: plan.mode.to_string(),
+        frontier,
     })
 }
 

@@ -3,6 +3,7 @@
 
 pub mod campaign;
 pub mod catalogue;
+pub mod chart;
 pub mod lifecycle;
 pub mod npy;
 pub mod optimize;

@@ -11,15 +11,30 @@
 //!  "pinned": [{"kol_id": 1, "item": "tiktok_video"}], "excluded": [7]}
 //! ```
 //!
+//! Side constraints (all optional) go in `constraints`; the attributes they read go on the
+//! candidates (`platform`, `tier`, `categories`) and items (`platform`; by default the platform
+//! an item's name says, `tiktok_video` is TikTok, else the candidate's):
+//!
+//! ```json
+//! {"constraints": {"quotas": [{"platform": "tiktok", "min_share_pct": 30},
+//!                             {"tier": "micro", "min_count": 10}, {"tier": "mega", "max_count": 2}],
+//!                  "max_creator_share_pct": 15, "min_creators": 5, "max_creators": 40,
+//!                  "categories": ["beauty", "skincare"]},
+//!  "candidates": [{"kol_id": 1, "platform": "tiktok", "tier": "micro", "categories": ["beauty"],
+//!                  "items": [{"item": "bundle", "platform": "instagram", "price": 9000, "est_reach": 30000}]}]}
+//! ```
+//!
 //! `audience_th_pct` is required while `target_country_weighting` is on (the default). Unknown
 //! fields are errors, so a misspelt `min_reach` is never silently ignored.
 
 use std::fmt;
 
-use kol_core::{AudienceShare, DeliverableItem, KolId, PriceThb, Reach};
+use kol_core::{
+    AudienceShare, Category, DeliverableItem, FollowerTier, KolId, Platform, PriceThb, Reach,
+};
 use kol_optimizer::{
-    Budget, Candidate, EffectiveReach, Method, Objective, Offer, OptimizerError, Pin, Plan,
-    PlanRequest, Problem, Relevance, Weighting,
+    Budget, Candidate, EffectiveReach, Frontier, Group, Method, Objective, Offer, OptimizerError,
+    Pin, Plan, PlanRequest, Problem, Quota, Relevance, SideConstraints, Weighting,
 };
 use serde_json::{Map, Value};
 
@@ -178,6 +193,7 @@ pub fn parse_request(text: &str) -> Result<PlanRequest, RequestError> {
             "candidates",
             "pinned",
             "excluded",
+            "constraints",
         ],
     )
     .map_err(|e| match e {
@@ -218,7 +234,15 @@ pub fn parse_request(text: &str) -> Result<PlanRequest, RequestError> {
         let map = object(
             c,
             &path,
-            &["kol_id", "audience_th_pct", "relevance", "items"],
+            &[
+                "kol_id",
+                "audience_th_pct",
+                "relevance",
+                "items",
+                "platform",
+                "tier",
+                "categories",
+            ],
         )?;
         let kol_id = KolId(integer(
             required(map, &path, "kol_id")?,
@@ -253,7 +277,7 @@ pub fn parse_request(text: &str) -> Result<PlanRequest, RequestError> {
             .enumerate()
         {
             let ipath = format!("{items_path}[{j}]");
-            let m = object(o, &ipath, &["item", "price", "est_reach"])?;
+            let m = object(o, &ipath, &["item", "price", "est_reach", "platform"])?;
             let item = item_name(required(m, &ipath, "item")?, &join(&ipath, "item"))?;
             let price = integer(
                 required(m, &ipath, "price")?,
@@ -267,13 +291,27 @@ pub fn parse_request(text: &str) -> Result<PlanRequest, RequestError> {
                 0,
                 MAX_COUNT,
             )?;
-            offers.push(Offer::new(
+            let mut offer = Offer::new(
                 item,
                 PriceThb::new(price).map_err(|e| field(&join(&ipath, "price"), e))?,
                 Reach::new(reach).map_err(|e| field(&join(&ipath, "est_reach"), e))?,
-            ));
+            );
+            if let Some(v) = get(m, "platform") {
+                offer = offer.with_platform(platform(v, &join(&ipath, "platform"))?);
+            }
+            offers.push(offer);
         }
-        candidates.push(Candidate::new(kol_id, share, offers).with_relevance(relevance));
+        let mut candidate = Candidate::new(kol_id, share, offers).with_relevance(relevance);
+        if let Some(v) = get(map, "platform") {
+            candidate = candidate.with_platform(platform(v, &join(&path, "platform"))?);
+        }
+        if let Some(v) = get(map, "tier") {
+            candidate = candidate.with_tier(tier(v, &join(&path, "tier"))?);
+        }
+        if let Some(v) = get(map, "categories") {
+            candidate = candidate.with_categories(categories(v, &join(&path, "categories"))?);
+        }
+        candidates.push(candidate);
     }
 
     let mut pinned = Vec::new();
@@ -308,7 +346,113 @@ pub fn parse_request(text: &str) -> Result<PlanRequest, RequestError> {
     request.excluded = excluded;
     request.weighting = weighting;
     request.objective = objective;
+    if let Some(v) = get(top, "constraints") {
+        request.constraints = constraints(v)?;
+    }
     Ok(request)
+}
+
+fn string<'a>(value: &'a Value, path: &str) -> Result<&'a str, RequestError> {
+    value
+        .as_str()
+        .ok_or_else(|| field(path, format!("expected a string, got {}", describe(value))))
+}
+
+fn platform(value: &Value, path: &str) -> Result<Platform, RequestError> {
+    string(value, path)?
+        .parse::<Platform>()
+        .map_err(|e| field(path, e))
+}
+
+fn tier(value: &Value, path: &str) -> Result<FollowerTier, RequestError> {
+    string(value, path)?
+        .parse::<FollowerTier>()
+        .map_err(|e| field(path, e))
+}
+
+fn categories(value: &Value, path: &str) -> Result<Vec<Category>, RequestError> {
+    array(value, path)?
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let at = format!("{path}[{i}]");
+            Category::new(string(v, &at)?).map_err(|e| field(&at, e))
+        })
+        .collect()
+}
+
+/// A whole number of `0..=max` (counts and percentages).
+fn small(
+    map: &Map<String, Value>,
+    path: &str,
+    key: &str,
+    max: i64,
+) -> Result<Option<u32>, RequestError> {
+    get(map, key)
+        .map(|v| integer(v, &join(path, key), 0, max).map(|n| n as u32))
+        .transpose()
+}
+
+/// The `constraints` object.
+fn constraints(value: &Value) -> Result<SideConstraints, RequestError> {
+    let path = "constraints";
+    let map = object(
+        value,
+        path,
+        &[
+            "quotas",
+            "max_creator_share_pct",
+            "min_creators",
+            "max_creators",
+            "categories",
+        ],
+    )?;
+    let mut side = SideConstraints::new();
+    if let Some(v) = get(map, "quotas") {
+        let qpath = join(path, "quotas");
+        for (i, q) in array(v, &qpath)?.iter().enumerate() {
+            let at = format!("{qpath}[{i}]");
+            let m = object(
+                q,
+                &at,
+                &[
+                    "platform",
+                    "tier",
+                    "min_count",
+                    "max_count",
+                    "min_share_pct",
+                    "max_share_pct",
+                ],
+            )?;
+            let group = match (get(m, "platform"), get(m, "tier")) {
+                (Some(p), None) => Group::Platform(platform(p, &join(&at, "platform"))?),
+                (None, Some(t)) => Group::Tier(tier(t, &join(&at, "tier"))?),
+                (Some(_), Some(_)) => {
+                    return Err(field(&at, "give either platform or tier, not both"));
+                }
+                (None, None) => return Err(field(&at, "needs a platform or a tier")),
+            };
+            let count = MAX_COUNT;
+            side = side.quota(
+                Quota::new(group)
+                    .count(
+                        small(m, &at, "min_count", count)?,
+                        small(m, &at, "max_count", count)?,
+                    )
+                    .share_pct(
+                        small(m, &at, "min_share_pct", 100)?,
+                        small(m, &at, "max_share_pct", 100)?,
+                    ),
+            );
+        }
+    }
+    side.max_creator_share_pct = small(map, path, "max_creator_share_pct", 100)?;
+    side.min_creators = small(map, path, "min_creators", MAX_COUNT)?;
+    side.max_creators = small(map, path, "max_creators", MAX_COUNT)?;
+    if let Some(v) = get(map, "categories") {
+        side.categories = categories(v, &join(path, "categories"))?;
+    }
+    Ok(side)
 }
 
 /// An optimizer error's message without its leading field name (the caller adds the path).
@@ -336,4 +480,23 @@ pub fn render(plan: &Plan) -> String {
     let mut out = serde_json::to_string_pretty(plan).unwrap_or_default();
     out.push('\n');
     out
+}
+
+/// Reads, validates and solves a request, and its budget frontier from 0 to `max` THB (default
+/// twice the request's budget) at `points` budgets, each solved with `method`.
+///
+/// # Errors
+/// As [`solve`], and [`OptimizerError::InvalidFrontier`] for no points.
+pub fn solve_with_frontier(
+    text: &str,
+    method: Method,
+    max: Option<u64>,
+    points: usize,
+) -> Result<(Plan, Frontier), RequestError> {
+    let problem = Problem::new(parse_request(text)?)?;
+    let plan = problem.solve(method)?;
+    let budget = problem.budget().get();
+    let max = max.unwrap_or_else(|| budget.saturating_mul(2)).max(1);
+    let frontier = problem.frontier(Budget::new(0), Budget::new(max), points, method)?;
+    Ok((plan, frontier))
 }

@@ -60,6 +60,9 @@ pub struct CampaignOptions<'a> {
     pub pinned: Vec<Pin>,
     /// Creators that must not be.
     pub excluded: Vec<KolId>,
+    /// The mix the plan must respect (none by default). Candidates get their platform (the
+    /// handle's), follower tier and categories from their profiles.
+    pub constraints: crate::constraints::SideConstraints,
     /// The reach of each item: by default the card's, else the follower heuristic's; a
     /// [`kol_core::CalibratedReach`] corrects either by the creator's past posts.
     pub reach_estimator: &'a dyn ReachEstimator,
@@ -74,6 +77,7 @@ impl std::fmt::Debug for CampaignOptions<'_> {
             .field("objective", &self.objective)
             .field("pinned", &self.pinned)
             .field("excluded", &self.excluded)
+            .field("constraints", &self.constraints)
             .finish_non_exhaustive()
     }
 }
@@ -89,6 +93,7 @@ impl<'a> CampaignOptions<'a> {
             objective: Objective::MaxReach,
             pinned: Vec::new(),
             excluded: Vec::new(),
+            constraints: crate::constraints::SideConstraints::default(),
             reach_estimator,
         }
     }
@@ -143,22 +148,20 @@ pub fn relevance_of(distance: f64) -> Relevance {
     Relevance::new(similarity).unwrap_or(Relevance::ZERO)
 }
 
-/// Builds the candidates, solves, and explains the plan.
-///
-/// # Errors
-/// The optimizer's errors: a creator listed twice, an item listed twice for one creator, pins
-/// that cannot all fit, a pinned item that is not offered, and the exact search's work limit
-/// (with `OnWorkLimit::Error`).
-pub fn plan_campaign(
-    creators: &[MatchedCreator<'_>],
+/// What the planner knows of a candidate, to explain its selection.
+struct Known<'a> {
+    creator: &'a MatchedCreator<'a>,
+    relevance: Relevance,
+    reach: HashMap<&'a DeliverableItem, (Reach, bool)>,
+}
+
+/// The request of a campaign: one candidate per creator with rate cards (platform of its
+/// handle, tier of its followers, its categories), and what is known of each.
+fn campaign_request<'a>(
+    creators: &'a [MatchedCreator<'a>],
     options: &CampaignOptions<'_>,
-) -> Result<CampaignPlan> {
-    struct Known<'a> {
-        creator: &'a MatchedCreator<'a>,
-        relevance: Relevance,
-        reach: HashMap<&'a DeliverableItem, (Reach, bool)>,
-    }
-    let mut known: HashMap<KolId, Known<'_>> = HashMap::new();
+) -> (PlanRequest, HashMap<KolId, Known<'a>>) {
+    let mut known: HashMap<KolId, Known<'a>> = HashMap::new();
     let mut candidates = Vec::new();
     for creator in creators.iter().filter(|c| !c.rate_cards.is_empty()) {
         let relevance = relevance_of(creator.matched.distance);
@@ -186,8 +189,14 @@ pub fn plan_campaign(
             .profile
             .audience_th_pct
             .unwrap_or(AudienceShare::NONE);
-        candidates
-            .push(Candidate::new(creator.matched.kol_id, share, offers).with_relevance(relevance));
+        let mut candidate = Candidate::new(creator.matched.kol_id, share, offers)
+            .with_relevance(relevance)
+            .with_platform(creator.profile.handle.platform())
+            .with_categories(creator.profile.categories.iter().cloned());
+        if let Some(f) = creator.profile.followers {
+            candidate = candidate.with_tier(kol_core::FollowerTier::of(f));
+        }
+        candidates.push(candidate);
         known.insert(
             creator.matched.kol_id,
             Known {
@@ -204,7 +213,34 @@ pub fn plan_campaign(
         excluded: options.excluded.clone(),
         weighting: options.weighting,
         objective: options.objective,
+        constraints: options.constraints.clone(),
     };
+    (request, known)
+}
+
+/// The validated problem [`plan_campaign`] solves, for what else a problem answers (its
+/// [`Problem::frontier`], another method).
+///
+/// # Errors
+/// As [`Problem::new`].
+pub fn campaign_problem(
+    creators: &[MatchedCreator<'_>],
+    options: &CampaignOptions<'_>,
+) -> Result<Problem> {
+    Problem::new(campaign_request(creators, options).0)
+}
+
+/// Builds the candidates, solves, and explains the plan.
+///
+/// # Errors
+/// The optimizer's errors: a creator listed twice, an item listed twice for one creator, pins
+/// that cannot all fit, a pinned item that is not offered, side constraints that conflict, and
+/// the exact search's work limit (with `OnWorkLimit::Error`).
+pub fn plan_campaign(
+    creators: &[MatchedCreator<'_>],
+    options: &CampaignOptions<'_>,
+) -> Result<CampaignPlan> {
+    let (request, known) = campaign_request(creators, options);
     let plan = Problem::new(request)?.solve(options.method)?;
     let explanations = plan
         .selections

@@ -133,6 +133,36 @@ pub enum OptimizerError {
         /// The best plan found, whose `upper_bound` and `gap` are proven.
         best: Box<Plan>,
     },
+    /// Side constraints that conflict on their face (found by [`Problem::new`](crate::Problem::new)).
+    #[error("{field}: {reason}")]
+    InvalidConstraint {
+        /// The constraint, as a path of the JSON request (`constraints.quotas[0].min_count`).
+        field: String,
+        /// What conflicts with what.
+        reason: String,
+    },
+    /// No plan within the budget meets these side constraints together (proven by the solver).
+    #[error("constraints: no plan within the budget meets these together: {}", conflict.join("; "))]
+    InfeasibleConstraints {
+        /// The conflicting constraints (a subset that cannot be met together with the budget,
+        /// pins and exclusions), named as in the JSON request.
+        conflict: Vec<String>,
+    },
+    /// The constrained search could neither find a plan meeting the side constraints nor prove
+    /// that none exists within its work limit.
+    #[error(
+        "constraints: no plan meeting them was found within the work limit of {limit}, and none was proven impossible"
+    )]
+    ConstraintsUndecided {
+        /// The work limit.
+        limit: u64,
+    },
+    /// A budget or cost frontier was asked with an empty or inverted range.
+    #[error("frontier: {reason}")]
+    InvalidFrontier {
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// `Result` with [`OptimizerError`] as the error.

@@ -33,27 +33,35 @@ pub(crate) fn max_reach(model: &Model, lp: &Relaxation) -> Choice {
         }
     }
 
-    // The best single item: every class at its base, one at its richest affordable point (all
-    // points fit the capacity, so that is the last of its frontier).
+    // The best single item: every class at its base, one at its richest affordable point (the
+    // last of its frontier, unless a frontier lowered the capacity below the model's).
     let base_reach = model.base_reach();
-    let mut single: Option<(u64, u64, usize)> = None; // (gain, price, class)
+    let mut single: Option<(u64, u64, usize, u32)> = None; // (gain, price, class, point)
+    let all_fit = model.capacity >= model.filtered;
     for (c, class) in model.classes.iter().enumerate() {
         let first = model.points[class.start as usize];
-        let last = model.points[class.end as usize - 1];
+        let mut end = class.end as usize;
+        if !all_fit {
+            end = class.start as usize
+                + model
+                    .frontier(c)
+                    .partition_point(|p| p.price <= model.capacity);
+        }
+        let last = model.points[end - 1];
         let gain = last.reach - first.reach;
         let better = match single {
             None => true,
-            Some((g, p, _)) => gain > g || (gain == g && last.price < p),
+            Some((g, p, _, _)) => gain > g || (gain == g && last.price < p),
         };
         if better {
-            single = Some((gain, last.price, c));
+            single = Some((gain, last.price, c, end as u32 - 1));
         }
     }
-    if let Some((gain, price, c)) = single {
+    if let Some((gain, price, c, point)) = single {
         let reach = base_reach + u128::from(gain);
         if reach > fill.reach || (reach == fill.reach && price < fill.spent) {
             let mut one = model.base();
-            one.switch(&model.points, c, model.classes[c].end - 1);
+            one.switch(&model.points, c, point);
             return one;
         }
     }

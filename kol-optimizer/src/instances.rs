@@ -7,8 +7,11 @@
 //! pure function of its parameters and seed: the same call gives the same instance on every
 //! machine (the generator is SplitMix64, implemented here, not a dependency).
 
-use kol_core::{AudienceShare, DeliverableItem, FollowerTier, KolId, PriceThb, Reach};
+use kol_core::{
+    AudienceShare, Category, DeliverableItem, FollowerTier, KolId, Platform, PriceThb, Reach,
+};
 
+use crate::constraints::{Group, Quota, SideConstraints};
 use crate::problem::{Candidate, Offer, PlanRequest, Weighting};
 use crate::units::{Budget, Relevance};
 
@@ -351,16 +354,54 @@ pub fn thai_market(kols: usize, budget_share: f64, seed: u64) -> PlanRequest {
                 rng.range(55, 98)
             };
             let relevance = rng.range(30, 100) as f64 / 100.0;
-            Candidate::new(
+            // Attributes for side constraints, from a generator of their own so the rate cards
+            // stay as they were before these attributes: the main platform is the first item's,
+            // one or two categories.
+            let mut side = SplitMix64::new(seed ^ (k as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
+            let platform = crate::constraints::platform_of_item(&offers[0].item);
+            let first = side.range(0, THAI_CATEGORIES.len() as i64 - 1) as usize;
+            let mut categories = vec![THAI_CATEGORIES[first]];
+            if side.unit() < 0.4 {
+                let second = side.range(0, THAI_CATEGORIES.len() as i64 - 1) as usize;
+                categories.push(THAI_CATEGORIES[second]);
+            }
+            let mut candidate = Candidate::new(
                 KolId(k as i64 + 1),
                 AudienceShare::new(share).unwrap_or(AudienceShare::ALL),
                 offers,
             )
             .with_relevance(Relevance::new(relevance).unwrap_or(Relevance::ONE))
+            .with_tier(tier)
+            .with_categories(categories.into_iter().filter_map(|c| Category::new(c).ok()));
+            if let Some(p) = platform {
+                candidate = candidate.with_platform(p);
+            }
+            candidate
         })
         .collect();
     let budget = (dearest_total as f64 * budget_share.clamp(0.0, 1.0)).round() as u64;
     PlanRequest::new(Budget::new(budget), candidates)
+}
+
+/// Categories of the Thai market's creators.
+pub const THAI_CATEGORIES: [&str; 8] = [
+    "beauty", "skincare", "food", "travel", "fashion", "gaming", "tech", "fitness",
+];
+
+/// Typical quotas of a Thai campaign (the example): at least 30 % of the spend on
+/// TikTok, no creator above 15 % of the budget, at least 10 micro creators, at most 2 mega
+/// creators, beauty and skincare covered.
+pub fn typical_quotas() -> SideConstraints {
+    let mut side = SideConstraints::new()
+        .quota(Quota::new(Group::Platform(Platform::Tiktok)).share_pct(Some(30), None))
+        .quota(Quota::new(Group::Tier(FollowerTier::Micro)).count(Some(10), None))
+        .quota(Quota::new(Group::Tier(FollowerTier::Mega)).count(None, Some(2)))
+        .max_creator_share_pct(15);
+    side.categories = ["beauty", "skincare"]
+        .into_iter()
+        .filter_map(|c| Category::new(c).ok())
+        .collect();
+    side
 }
 
 fn round_price(thb: f64) -> i64 {

@@ -59,6 +59,16 @@
 //!   small fraction of the KOLs, so 10,000 KOLs x 10 items solve in milliseconds (see
 //!   BENCHMARKS.md); strongly correlated ones are the hard class. An explicit work limit
 //!   ([`ExactOptions`]) returns the best plan so far with its proven gap, or a typed error.
+//! - **Side constraints** ([`SideConstraints`] in [`PlanRequest`]): quotas per platform and
+//!   follower tier (count and share of spend), a per-creator cap, a number of creators, category
+//!   coverage. [`Problem::new`] refuses conflicts visible up front; [`Problem::try_greedy`]
+//!   keeps them with a Lagrangian upper bound (subgradient over the MCKP LP), a repair of the
+//!   LP solutions and a feasibility phase, and names a minimal conflicting set when no plan
+//!   can meet them; [`Problem::exact`] proves the optimum by branch and bound on that bound.
+//!   Without side constraints none of this runs.
+//! - **Frontier** ([`Problem::frontier`], [`Problem::cost_frontier`]): the LP envelope for every
+//!   budget from one sort, and plans at chosen budgets (or reach targets) with their gap and the
+//!   marginal reach of each step.
 //!
 //! This crate is pure: no I/O, no async, no database. It depends on `kol-core`, `serde` (plans
 //! serialize to the documented JSON field names) and `thiserror`. The `instances` feature adds
@@ -70,8 +80,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod campaign;
+pub mod constraints;
 pub mod error;
 mod exact;
+pub mod frontier;
 mod greedy;
 #[cfg(feature = "instances")]
 #[cfg_attr(docsrs, doc(cfg(feature = "instances")))]
@@ -79,14 +91,17 @@ pub mod instances;
 mod model;
 pub mod plan;
 pub mod problem;
+mod side;
 pub mod solve;
 pub mod units;
 
 pub use campaign::{
-    CampaignOptions, CampaignPlan, Explanation, MatchedCreator, plan_campaign, plan_candidates,
-    relevance_of,
+    CampaignOptions, CampaignPlan, Explanation, MatchedCreator, campaign_problem, plan_campaign,
+    plan_candidates, relevance_of,
 };
+pub use constraints::{Group, Quota, SideConstraints};
 pub use error::{OptimizerError, Result};
+pub use frontier::{Breakpoint, CostFrontier, CostPoint, Frontier, FrontierPoint};
 pub use plan::{Mode, Plan, Selection};
 pub use problem::{Candidate, Objective, Offer, Pin, PlanRequest, Problem, Weighting};
 pub use solve::{ExactOptions, Method, OnWorkLimit};

@@ -110,6 +110,10 @@ pub(crate) struct Model {
     pub(crate) budget: u64,
     /// Budget left for free classes after the pins, clamped to the most they could cost.
     pub(crate) capacity: u64,
+    /// The capacity items were filtered at: every point costs at most this. Equal to
+    /// `capacity` except while a budget frontier lowers `capacity` on a model built for its
+    /// largest budget.
+    pub(crate) filtered: u64,
     pub(crate) pinned_price: u64,
     pub(crate) pinned_reach: u128,
     pub(crate) classes: Vec<Class>,
@@ -122,9 +126,16 @@ impl Model {
     /// Compiles a problem: drops excluded KOLs, fixes pinned ones, keeps per class the items that
     /// fit the budget and are not dominated, builds hulls and sorts their increments.
     pub(crate) fn new(problem: &Problem) -> Self {
+        Self::at_budget(problem, problem.budget)
+    }
+
+    /// [`Model::new`] for another budget, at least the pinned price.
+    pub(crate) fn at_budget(problem: &Problem, budget: u64) -> Self {
         // Clamped to what the free candidates could ever cost together (at most 2^63), so bound
         // arithmetic stays far from overflow whatever the budget.
-        let capacity = (problem.budget - problem.pinned_price).min(problem.free_price_total);
+        let capacity = budget
+            .saturating_sub(problem.pinned_price)
+            .min(problem.free_price_total);
         let mut pinned_reach = 0u128;
         let mut classes = Vec::with_capacity(problem.candidates.len());
         let mut points: Vec<Point> = Vec::with_capacity(problem.item_count() + classes.capacity());
@@ -201,8 +212,9 @@ impl Model {
         }
         sort_increments(&mut incs);
         Self {
-            budget: problem.budget,
+            budget,
             capacity,
+            filtered: capacity,
             pinned_price: problem.pinned_price,
             pinned_reach,
             classes,
@@ -287,6 +299,13 @@ impl Model {
             brk: None,
             cost_bound: None,
         }
+    }
+
+    /// Lowers the budget of a model built for a larger one (items above it stay in the model;
+    /// the solvers check prices against `capacity`).
+    pub(crate) fn lower_budget(&mut self, budget: u64) {
+        self.budget = budget;
+        self.capacity = budget.saturating_sub(self.pinned_price).min(self.filtered);
     }
 
     /// The frontier of a class.

@@ -85,6 +85,12 @@ pub struct Plan {
     /// meeting it (equal to `spent` when the exact search proved the plan cheapest).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_lower_bound: Option<u64>,
+    /// Side constraints the plan does not meet: empty, except for the plan of
+    /// [`Problem::greedy`](crate::Problem::greedy) when no plan meets them (then the plan is the
+    /// pins alone, and this names the conflict; [`Problem::try_greedy`](crate::Problem::try_greedy)
+    /// returns the error instead).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmet_constraints: Vec<String>,
 }
 
 impl Plan {
@@ -129,6 +135,87 @@ pub(crate) fn assemble(problem: &Problem, model: &Model, choice: &Choice, f: Fig
         };
         picks.extend(next);
     }
+    let spent = model.pinned_price + choice.spent;
+    let reach = model.pinned_reach + choice.reach;
+    let bound = (model.pinned_reach + f.reach_bound).max(reach);
+    let cost_bound = f.cost_bound.map(|c| model.pinned_price + c);
+    finish(
+        problem,
+        model.budget,
+        picks,
+        spent,
+        reach,
+        bound,
+        f.mode,
+        f.target,
+        cost_bound,
+    )
+}
+
+/// Figures of a plan from the constrained solver.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SideFigures {
+    pub(crate) mode: Mode,
+    /// Upper bound on free-class reach, when the solver bounds reach.
+    pub(crate) reach_bound: Option<u128>,
+    pub(crate) target: Option<u128>,
+    /// Lower bound on the free-class price of plans meeting the target.
+    pub(crate) cost_bound: Option<u64>,
+}
+
+/// Assembles the plan of free picks `(candidate, offer)` (in candidate order) plus the pins.
+pub(crate) fn assemble_side(problem: &Problem, free: &[(usize, usize)], f: SideFigures) -> Plan {
+    let pins = problem
+        .pinned
+        .iter()
+        .enumerate()
+        .filter_map(|(ci, pin)| pin.map(|oi| (ci, oi as usize, true)));
+    let mut picks: Vec<(usize, usize, bool)> = pins
+        .chain(free.iter().map(|&(ci, oi)| (ci, oi, false)))
+        .collect();
+    picks.sort_unstable();
+    let price = |ci: usize, oi: usize| problem.items_of(ci)[oi].0;
+    let pinned_price: u64 = picks.iter().filter(|p| p.2).map(|p| price(p.0, p.1)).sum();
+    let pinned_reach: u128 = picks
+        .iter()
+        .filter(|p| p.2)
+        .map(|p| u128::from(problem.micros(p.0, p.1)))
+        .sum();
+    let spent: u64 = picks.iter().map(|p| price(p.0, p.1)).sum();
+    let reach: u128 = picks
+        .iter()
+        .map(|p| u128::from(problem.micros(p.0, p.1)))
+        .sum();
+    let bound = f
+        .reach_bound
+        .map_or(reach, |b| (pinned_reach + b).max(reach));
+    let cost_bound = f.cost_bound.map(|c| (pinned_price + c).min(spent));
+    finish(
+        problem,
+        problem.budget,
+        picks,
+        spent,
+        reach,
+        bound,
+        f.mode,
+        f.target,
+        cost_bound,
+    )
+}
+
+/// The plan of `picks` (candidate, offer, pinned) with its totals and bounds.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    problem: &Problem,
+    budget: u64,
+    picks: Vec<(usize, usize, bool)>,
+    spent: u64,
+    reach: u128,
+    bound: u128,
+    mode: Mode,
+    target: Option<u128>,
+    cost_bound: Option<u64>,
+) -> Plan {
     let selections = picks
         .into_iter()
         .map(|(ci, oi, pinned)| {
@@ -143,9 +230,6 @@ pub(crate) fn assemble(problem: &Problem, model: &Model, choice: &Choice, f: Fig
             }
         })
         .collect();
-    let spent = model.pinned_price + choice.spent;
-    let reach = model.pinned_reach + choice.reach;
-    let bound = (model.pinned_reach + f.reach_bound).max(reach);
     let gap = if bound == 0 {
         0.0
     } else {
@@ -153,23 +237,23 @@ pub(crate) fn assemble(problem: &Problem, model: &Model, choice: &Choice, f: Fig
         let g = (bound - reach) as f64 / bound as f64;
         g
     };
-    let target = f.target;
     let shortfall = target
         .filter(|&t| reach < t)
         .map(|t| EffectiveReach::from_micros(t - reach));
     let cost_lower_bound = match target {
-        Some(t) if reach >= t => f.cost_bound.map(|c| model.pinned_price + c),
+        Some(t) if reach >= t => cost_bound,
         _ => None,
     };
     Plan {
-        mode: f.mode,
+        mode,
         selections,
         spent,
-        remaining: model.budget - spent,
+        remaining: budget.saturating_sub(spent),
         total_effective_reach: EffectiveReach::from_micros(reach),
         upper_bound: EffectiveReach::from_micros(bound),
         gap,
         shortfall,
         cost_lower_bound,
+        unmet_constraints: Vec::new(),
     }
 }

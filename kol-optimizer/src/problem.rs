@@ -3,8 +3,12 @@
 
 use std::collections::HashMap;
 
-use kol_core::{AudienceShare, DeliverableItem, KolId, PriceThb, Reach};
+use kol_core::{
+    AudienceShare, Categories, Category, DeliverableItem, FollowerTier, KolId, Platform, PriceThb,
+    Reach,
+};
 
+use crate::constraints::{self, Compiled, SideConstraints};
 use crate::error::{OptimizerError, Result};
 use crate::units::{Budget, EffectiveReach, Relevance};
 
@@ -17,6 +21,9 @@ pub struct Offer {
     pub price: PriceThb,
     /// Its estimated reach, before audience-share and relevance weighting.
     pub est_reach: Reach,
+    /// Its platform, for platform quotas. When `None`, the platform a common item name says
+    /// (`tiktok_video`, `ig_*`, `youtube_*`, `fb_*`...), else the candidate's platform.
+    pub platform: Option<Platform>,
 }
 
 impl Offer {
@@ -26,7 +33,14 @@ impl Offer {
             item,
             price,
             est_reach,
+            platform: None,
         }
+    }
+
+    /// The same offer on `platform` (for platform quotas).
+    pub fn with_platform(mut self, platform: Platform) -> Self {
+        self.platform = Some(platform);
+        self
     }
 }
 
@@ -42,6 +56,12 @@ pub struct Candidate {
     pub relevance: Relevance,
     /// Its rate card. Item names must be distinct.
     pub offers: Vec<Offer>,
+    /// Its main platform: the platform of its items that name none (bundles, lives).
+    pub platform: Option<Platform>,
+    /// Its follower tier, for tier quotas (`None`: in no tier).
+    pub tier: Option<FollowerTier>,
+    /// Its content categories, for category coverage.
+    pub categories: Categories,
 }
 
 impl Candidate {
@@ -52,7 +72,28 @@ impl Candidate {
             audience_th_pct,
             relevance: Relevance::ONE,
             offers,
+            platform: None,
+            tier: None,
+            categories: Categories::new(),
         }
+    }
+
+    /// The same candidate with a main platform.
+    pub fn with_platform(mut self, platform: Platform) -> Self {
+        self.platform = Some(platform);
+        self
+    }
+
+    /// The same candidate in follower tier `tier`.
+    pub fn with_tier(mut self, tier: FollowerTier) -> Self {
+        self.tier = Some(tier);
+        self
+    }
+
+    /// The same candidate with these categories.
+    pub fn with_categories(mut self, categories: impl IntoIterator<Item = Category>) -> Self {
+        self.categories = categories.into_iter().collect();
+        self
     }
 
     /// The same candidate with another relevance weight.
@@ -119,6 +160,8 @@ pub struct PlanRequest {
     pub weighting: Weighting,
     /// What to optimize.
     pub objective: Objective,
+    /// The mix the plan must respect (none by default).
+    pub constraints: SideConstraints,
 }
 
 impl PlanRequest {
@@ -131,7 +174,14 @@ impl PlanRequest {
             excluded: Vec::new(),
             weighting: Weighting::default(),
             objective: Objective::default(),
+            constraints: SideConstraints::default(),
         }
+    }
+
+    /// The same request with side constraints.
+    pub fn with_constraints(mut self, constraints: SideConstraints) -> Self {
+        self.constraints = constraints;
+        self
     }
 }
 
@@ -178,6 +228,10 @@ pub struct Problem {
     pub(crate) items: Vec<(u64, u64)>,
     /// Candidate `c`'s items are `items[first[c]..first[c + 1]]`.
     pub(crate) first: Vec<u32>,
+    /// The side constraints, compiled; `None` when there are none.
+    pub(crate) side: Option<Compiled>,
+    /// The side constraints as given.
+    pub(crate) constraints: SideConstraints,
 }
 
 impl Problem {
@@ -187,7 +241,8 @@ impl Problem {
     /// [`OptimizerError::DuplicateKol`], [`OptimizerError::DuplicateItem`],
     /// [`OptimizerError::PinUnknownKol`], [`OptimizerError::PinUnknownItem`],
     /// [`OptimizerError::DuplicatePin`], [`OptimizerError::PinnedAndExcluded`],
-    /// [`OptimizerError::InfeasiblePins`], or [`OptimizerError::TooManyItems`] when there are
+    /// [`OptimizerError::InfeasiblePins`], [`OptimizerError::InvalidConstraint`] for side
+    /// constraints that conflict on their face, or [`OptimizerError::TooManyItems`] when there are
     /// more than `u32::MAX - 1` items.
     pub fn new(request: PlanRequest) -> Result<Self> {
         let PlanRequest {
@@ -197,6 +252,7 @@ impl Problem {
             excluded,
             weighting,
             objective,
+            constraints,
         } = request;
 
         let total_items: usize = candidates.iter().map(|c| c.offers.len()).sum();
@@ -344,7 +400,18 @@ impl Problem {
             }));
         }
         first.push(items.len() as u32);
+        let side = constraints::compile(
+            &constraints,
+            budget.get(),
+            &canonical,
+            &items,
+            &first,
+            &is_excluded,
+            &pin_of,
+        )?;
         Ok(Self {
+            side,
+            constraints,
             items,
             first,
             free_price_total,
@@ -371,6 +438,11 @@ impl Problem {
     /// The weighting of reach.
     pub fn weighting(&self) -> Weighting {
         self.weighting
+    }
+
+    /// The side constraints (empty when none were given).
+    pub fn constraints(&self) -> &SideConstraints {
+        &self.constraints
     }
 
     /// The candidates, sorted by KOL id, each one's items sorted by name.

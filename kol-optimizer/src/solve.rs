@@ -74,7 +74,30 @@ impl Problem {
     /// increment crosses the target). When neither plan meets the target, the max-reach greedy
     /// plan is returned with its `shortfall`; the exact mode can tell whether the target is
     /// reachable at all.
+    ///
+    /// With side constraints, see [`Problem::try_greedy`]; when no plan meets them, this returns
+    /// the pins alone with the conflict in [`Plan::unmet_constraints`].
     pub fn greedy(&self) -> Plan {
+        if self.side.is_some() {
+            return self.try_greedy().unwrap_or_else(|e| {
+                let unmet = match e {
+                    OptimizerError::InfeasibleConstraints { conflict } => conflict,
+                    other => vec![other.to_string()],
+                };
+                let mut plan = crate::plan::assemble_side(
+                    self,
+                    &[],
+                    crate::plan::SideFigures {
+                        mode: Mode::Greedy,
+                        reach_bound: None,
+                        target: None,
+                        cost_bound: None,
+                    },
+                );
+                plan.unmet_constraints = unmet;
+                plan
+            });
+        }
         let model = Model::new(self);
         let lp = model.relaxation();
         let best = greedy::max_reach(&model, &lp);
@@ -103,6 +126,27 @@ impl Problem {
         }
     }
 
+    /// The greedy plan, or why there is none.
+    ///
+    /// Without side constraints, always [`Problem::greedy`]'s plan. With side constraints
+    /// (see [`crate::constraints`]): a Lagrangian relaxation of the side constraints over the
+    /// MCKP LP, optimized by subgradient steps, gives a proven `upper_bound` (`cost_lower_bound`
+    /// for a reach target); the plan comes from repairing the LP solutions (moves that most
+    /// reduce the violation) and filling what is left. When no repair succeeds, a feasibility
+    /// phase (the exact branch and bound, at most 2 million nodes) finds a plan or proves none
+    /// exists. The plan meets every side constraint.
+    ///
+    /// # Errors
+    /// [`OptimizerError::InfeasibleConstraints`] naming a minimal conflicting set when no plan
+    /// meets the side constraints (proven); [`OptimizerError::ConstraintsUndecided`] when the
+    /// feasibility phase neither found nor excluded one.
+    pub fn try_greedy(&self) -> Result<Plan> {
+        match &self.side {
+            Some(side) => crate::side::solve(self, side, None),
+            None => Ok(self.greedy()),
+        }
+    }
+
     /// A proven optimal plan, or the best plan found within the work limit.
     ///
     /// Max reach: the largest reach within the budget, then the lowest spend. Reach target: the
@@ -114,7 +158,16 @@ impl Problem {
     /// # Errors
     /// [`OptimizerError::WorkLimit`] when the search hits `options.work_limit` and
     /// `options.on_work_limit` is [`OnWorkLimit::Error`].
+    ///
+    /// With side constraints: a branch and bound over the KOLs, each node bounded by the
+    /// Lagrangian relaxation (see [`Problem::try_greedy`]); `work_limit` counts nodes. It proves
+    /// the optimum reach (among plans of equal reach, not necessarily the lowest spend) or the
+    /// lowest price meeting the target, or stops at the limit with the root bound as proven gap.
+    /// Errors as [`Problem::try_greedy`] too.
     pub fn exact(&self, options: &ExactOptions) -> Result<Plan> {
+        if let Some(side) = &self.side {
+            return crate::side::solve(self, side, Some(options));
+        }
         let model = Model::new(self);
         let lp = model.relaxation();
         let greedy = greedy::max_reach(&model, &lp);
@@ -133,10 +186,10 @@ impl Problem {
     /// Solves with `method`.
     ///
     /// # Errors
-    /// As [`Problem::exact`].
+    /// As [`Problem::try_greedy`] or [`Problem::exact`].
     pub fn solve(&self, method: Method) -> Result<Plan> {
         match method {
-            Method::Greedy => Ok(self.greedy()),
+            Method::Greedy => self.try_greedy(),
             Method::Exact(options) => self.exact(&options),
         }
     }

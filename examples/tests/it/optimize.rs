@@ -124,7 +124,7 @@ fn invalid_input_names_the_offending_field() {
         ),
         (
             r#"{"budget": 1, "candidates": [], "minreach": 5}"#,
-            "minreach: unknown field (expected one of: budget, target_country_weighting, min_reach, candidates, pinned, excluded)",
+            "minreach: unknown field (expected one of: budget, target_country_weighting, min_reach, candidates, pinned, excluded, constraints)",
         ),
         (r#"[1]"#, "request: expected an object, got an array"),
         (
@@ -180,4 +180,81 @@ fn nan_relevance_cannot_even_be_written_in_json() {
         r#"{"budget": 1, "candidates": [{"kol_id": 1, "audience_th_pct": 1, "relevance": 1e999, "items": []}]}"#,
         "invalid JSON: number out of range at line 1 column 83",
     );
+}
+
+const WITH_QUOTAS: &str = r#"{"budget": 20000, "target_country_weighting": false,
+ "candidates": [
+   {"kol_id": 1, "tier": "mega", "categories": ["food"],
+    "items": [{"item": "youtube_video", "price": 18000, "est_reach": 90000}]},
+   {"kol_id": 2, "tier": "micro", "categories": ["beauty"],
+    "items": [{"item": "tiktok_video", "price": 6000, "est_reach": 20000}]},
+   {"kol_id": 3, "tier": "micro", "platform": "instagram", "categories": ["beauty"],
+    "items": [{"item": "bundle", "price": 7000, "est_reach": 21000}]}],
+ "constraints": {"quotas": [{"platform": "tiktok", "min_share_pct": 30}, {"tier": "micro", "min_count": 2}],
+                 "categories": ["beauty"]}}"#;
+
+#[test]
+fn side_constraints_shape_the_plan() {
+    for method in [Method::Greedy, exact()] {
+        let plan = solve(WITH_QUOTAS, method).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&render(&plan)).unwrap();
+        let ids: Vec<i64> = json["selections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["kol_id"].as_i64().unwrap())
+            .collect();
+        // Unconstrained, the mega creator alone (90,000) wins; two micro creators are required.
+        assert_eq!(ids, vec![2, 3], "{json}");
+        assert_eq!(json["total_effective_reach"], 41000.0);
+    }
+}
+
+#[test]
+fn bad_side_constraints_name_the_field() {
+    let cases = [
+        (
+            r#""constraints": {"quotas": [{"platform": "tiktok", "min_share_pct": 130}]}"#,
+            "constraints.quotas[0].min_share_pct: must be <= 100, got 130",
+        ),
+        (
+            r#""constraints": {"quotas": [{"platform": "myspace"}]}"#,
+            "constraints.quotas[0].platform:",
+        ),
+        (
+            r#""constraints": {"quotas": [{"min_count": 1}]}"#,
+            "constraints.quotas[0]: needs a platform or a tier",
+        ),
+        (
+            r#""constraints": {"min_creator": 1}"#,
+            "constraints.min_creator: unknown field",
+        ),
+        (
+            r#""constraints": {"quotas": [{"tier": "micro", "min_count": 3, "max_count": 1}]}"#,
+            "constraints.quotas[0].min_count: the minimum count 3 is above the maximum 1",
+        ),
+        (
+            r#""constraints": {"categories": ["travel"]}"#,
+            "constraints.categories[0]: no candidate covers the category \"travel\"",
+        ),
+        (
+            r#""constraints": {"quotas": [{"tier": "micro", "min_count": 2}, {"tier": "mega", "min_count": 1}]}"#,
+            "constraints: no plan within the budget meets these together:",
+        ),
+    ];
+    for (constraints, expected) in cases {
+        let input = WITH_QUOTAS.replace(
+            r#""constraints": {"quotas": [{"platform": "tiktok", "min_share_pct": 30}, {"tier": "micro", "min_count": 2}],
+                 "categories": ["beauty"]}"#,
+            constraints,
+        );
+        assert_ne!(input, WITH_QUOTAS);
+        match solve(&input, exact()) {
+            Ok(plan) => panic!("expected {expected:?}, got {plan:?}"),
+            Err(e) => assert!(
+                e.to_string().starts_with(expected),
+                "{e} (expected {expected:?})"
+            ),
+        }
+    }
 }

@@ -4,5 +4,6 @@
 
 mod api;
 mod common;
+mod constraints;
 mod families;
 mod properties;
