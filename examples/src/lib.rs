@@ -9,3 +9,4 @@ pub mod optimize;
 #[cfg(doctest)]
 mod readme;
 pub mod search;
+pub mod service;
