@@ -204,11 +204,8 @@ pub async fn plan(
     let campaign = state.db.campaign(id).await?;
     let brief = match body.brief.clone() {
         Some(brief) => embed_brief(&state, brief).await?,
-        None => campaign.brief_embedding.clone().ok_or_else(|| {
-            ApiError::invalid(
-                "brief",
-                "the campaign has no brief embedding: send a brief",
-            )
+        None => campaign.details.brief_embedding.clone().ok_or_else(|| {
+            ApiError::invalid("brief", "the campaign has no brief embedding: send a brief")
         })?,
     };
     let planned = search_and_plan(&state, brief, &body).await?;
@@ -290,9 +287,7 @@ pub async fn report(
     StrictQuery(p): StrictQuery<ReportParams>,
 ) -> Result<Json<CampaignReport>, ApiError> {
     let as_of = p.as_of.unwrap_or_else(Utc::now);
-    Ok(Json(
-        state.db.campaign_report(CampaignId(id), as_of).await?,
-    ))
+    Ok(Json(state.db.campaign_report(CampaignId(id), as_of).await?))
 }
 
 /// Body of `POST /deliverables/{id}/post`.

@@ -136,7 +136,11 @@ mod tests {
             ("KOL_CLIP_MODEL", "/nonexistent/clip"),
         ]);
         assert!(matches!(bad, Err(ConfigError::InvalidClipModel { .. })));
-        let c = config(&[("DATABASE_URL", "postgres://x"), ("KOL_BIND", "127.0.0.1:0")]).unwrap();
+        let c = config(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("KOL_BIND", "127.0.0.1:0"),
+        ])
+        .unwrap();
         assert_eq!(c.bind.port(), 0);
     }
 }

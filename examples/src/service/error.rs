@@ -139,15 +139,12 @@ impl ApiError {
         self
     }
 
-    /// Names the request field at fault when the error is invalid input that names none (a
-    /// kol-core error about a value the handler took from `field`).
+    /// Names the request field at fault when the error is invalid input (a kol-core error about
+    /// a value the handler took from `field`: the request's name replaces kol-core's).
     #[must_use]
     pub fn in_field(mut self, field: &str) -> Self {
         if self.kind == ProblemKind::InvalidInput {
-            self.field = Some(match self.field.take() {
-                Some(inner) if inner != field => format!("{field}.{inner}"),
-                _ => field.to_owned(),
-            });
+            self.field = Some(field.to_owned());
         }
         self
     }
@@ -323,9 +320,10 @@ pub async fn problem_for_plain_errors(response: Response) -> Response {
     }
     let (kind, detail) = match status {
         StatusCode::PAYLOAD_TOO_LARGE => (ProblemKind::TooLarge, "the request body is too large"),
-        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => {
-            (ProblemKind::Timeout, "the request took longer than the service allows")
-        }
+        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => (
+            ProblemKind::Timeout,
+            "the request took longer than the service allows",
+        ),
         StatusCode::NOT_FOUND => (ProblemKind::NotFound, "no such route"),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
             ProblemKind::UnsupportedMediaType,

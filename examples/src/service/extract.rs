@@ -64,34 +64,22 @@ where
 /// 400 for malformed JSON, 422 naming the field for a document of the wrong shape (unknown
 /// fields included) or a refused value.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // Syntax first (a malformed document is 400 whatever its shape), then the shape (422).
+    let document: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(ProblemKind::BadRequest, format!("malformed JSON: {e}")).with_source(e)
+    })?;
     let mut unknown: Vec<String> = Vec::new();
     let value = {
         let mut on_ignored = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
-        let ignoring = serde_ignored::Deserializer::new(&mut de, &mut on_ignored);
+        let ignoring = serde_ignored::Deserializer::new(document, &mut on_ignored);
         serde_path_to_error::deserialize::<_, T>(ignoring)
     };
-    let value = match value {
-        Ok(value) => value,
-        Err(error) => {
-            let path = error.path().to_string();
-            let inner = error.into_inner();
-            return Err(match inner.classify() {
-                serde_json::error::Category::Data => {
-                    let e = ApiError::new(ProblemKind::InvalidInput, inner.to_string());
-                    let e = if path == "." { e } else { e.with_field(path) };
-                    e.with_source(inner)
-                }
-                _ => ApiError::new(
-                    ProblemKind::BadRequest,
-                    format!("malformed JSON: {inner}"),
-                )
-                .with_source(inner),
-            });
-        }
-    };
-    de.end().map_err(|e| {
-        ApiError::new(ProblemKind::BadRequest, format!("malformed JSON: {e}")).with_source(e)
+    let value = value.map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let e = ApiError::new(ProblemKind::InvalidInput, inner.to_string());
+        let e = if path == "." { e } else { e.with_field(path) };
+        e.with_source(inner)
     })?;
     if let Some(field) = unknown.into_iter().next() {
         return Err(ApiError::invalid(

@@ -192,12 +192,15 @@ fn split_list<T>(
 /// kol-core values from the query, each error naming its parameter.
 pub fn filter_from_params(p: &ListParams) -> Result<KolFilter, ApiError> {
     let named = |field: &'static str| move |e| ApiError::from(e).in_field(field);
-    let categories: Vec<String> = split_list("categories", p.categories.as_deref(), |s| {
-        Ok(s.to_owned())
-    })?;
+    let categories: Vec<String> =
+        split_list("categories", p.categories.as_deref(), |s| Ok(s.to_owned()))?;
     Ok(KolFilter {
         platforms: split_list("platforms", p.platforms.as_deref(), str::parse::<Platform>)?,
-        countries: split_list("countries", p.countries.as_deref(), str::parse::<CountryCode>)?,
+        countries: split_list(
+            "countries",
+            p.countries.as_deref(),
+            str::parse::<CountryCode>,
+        )?,
         categories_any: Categories::parse(categories).map_err(named("categories"))?,
         min_followers: p
             .min_followers

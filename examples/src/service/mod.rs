@@ -102,10 +102,7 @@ pub fn router(state: AppState) -> Router {
             post(campaigns::plan).get(campaigns::get_plan),
         )
         .route("/campaigns/{id}/kols", get(campaigns::kols))
-        .route(
-            "/campaigns/{id}/conversations",
-            post(outreach::open),
-        )
+        .route("/campaigns/{id}/conversations", post(outreach::open))
         .route("/campaigns/{id}/deliverables", get(campaigns::deliverables))
         .route("/campaigns/{id}/report", get(campaigns::report))
         .route("/conversations/{id}", get(outreach::thread))
@@ -115,7 +112,10 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/close", post(outreach::close))
         .route("/pipeline", get(outreach::pipeline))
         .route("/deliverables/{id}/post", post(campaigns::post_deliverable))
-        .route("/deliverables/{id}/status", post(campaigns::deliverable_status))
+        .route(
+            "/deliverables/{id}/status",
+            post(campaigns::deliverable_status),
+        )
         .route("/deliverables/{id}/snapshots", post(campaigns::snapshot))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use kol_core::{
-    CampaignId, CampaignKol, Channel, Conversation, ConversationId, ConversationStatus, Deliverable,
-    Direction, KolId, Message, MessageBody, NewDeliverable, NewMessage, Terms,
+    CampaignId, CampaignKol, Channel, Conversation, ConversationId, ConversationStatus,
+    Deliverable, Direction, KolId, Message, MessageBody, NewDeliverable, NewMessage, Terms,
 };
 use kol_db::{Agreement, Membership, PipelineQuery, TransitionOptions};
 use serde::{Deserialize, Serialize};
@@ -154,10 +154,7 @@ pub async fn add_message(
         direction: body.direction,
         body: body.body,
     };
-    let recorded = state
-        .db
-        .add_message(ConversationId(id), &message)
-        .await?;
+    let recorded = state.db.add_message(ConversationId(id), &message).await?;
     Ok((
         StatusCode::CREATED,
         Json(RecordedDoc {

@@ -25,7 +25,7 @@ pub enum BriefInput {
     /// A content category of the generated catalogue (`beauty`, `food`...): its centre.
     Category(String),
     /// A CLIP embedding: 512 finite values, not all zero.
-    Vector(#[schema(value_type = Vec<f32>)] Embedding),
+    Vector(Vec<f32>),
     /// Words, embedded with the configured CLIP model (`KOL_CLIP_MODEL`).
     Text(String),
 }
@@ -146,7 +146,9 @@ pub struct PlanResponse {
 /// 422 naming `brief.category` or `brief.text` when the brief cannot be embedded.
 pub async fn embed_brief(state: &AppState, brief: BriefInput) -> Result<Embedding, ApiError> {
     match brief {
-        BriefInput::Vector(v) => Ok(v),
+        BriefInput::Vector(v) => {
+            Embedding::new(v).map_err(|e| ApiError::from(e).with_field("brief.vector"))
+        }
         BriefInput::Category(c) => {
             let c = c.trim().to_lowercase();
             if CATEGORIES.contains(&c.as_str()) {
@@ -246,9 +248,10 @@ pub async fn search_and_plan(
 
 /// Why a creator is in the plan, in words.
 pub fn reason(e: &kol_optimizer::Explanation) -> String {
-    let audience = e
-        .audience_th_pct
-        .map_or_else(|| "unknown Thai audience".to_owned(), |a| format!("{a}% Thai audience"));
+    let audience = e.audience_th_pct.map_or_else(
+        || "unknown Thai audience".to_owned(),
+        |a| format!("{a}% Thai audience"),
+    );
     format!(
         "KOL {}: {} for {} THB; relevance {:.3} to the brief (distance {:.3}), reach {} ({}), {}: \
          {:.0} effective people{}{}",
