@@ -250,7 +250,7 @@ pub async fn search_and_plan(
 pub fn reason(e: &kol_optimizer::Explanation) -> String {
     let audience = e.audience_th_pct.map_or_else(
         || "unknown Thai audience".to_owned(),
-        |a| format!("{a}% Thai audience"),
+        |a| format!("{a} Thai audience"),
     );
     format!(
         "KOL {}: {} for {} THB; relevance {:.3} to the brief (distance {:.3}), reach {} ({}), {}: \
