@@ -86,7 +86,7 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CampaignListParams {
-    /// Only this status (`draft`, `planned`, `running`, `done`, `cancelled`).
+    /// Only this status (`draft`, `planning`, `running`, `done`, `cancelled`).
     #[param(value_type = Option<String>)]
     pub status: Option<CampaignStatus>,
     /// Only this client (exact name).
@@ -140,7 +140,7 @@ pub async fn get_one(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusBody {
-    /// The new status (`planned`, `running`, `done`, `cancelled`).
+    /// The new status (`planning`, `running`, `done`, `cancelled`).
     #[schema(value_type = String)]
     pub status: CampaignStatus,
 }

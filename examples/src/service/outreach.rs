@@ -24,7 +24,7 @@ pub struct OpenBody {
     /// The creator.
     #[schema(value_type = i64)]
     pub kol_id: KolId,
-    /// Where (`line`, `email`, `instagram_dm`...).
+    /// Where (`dm`, `email`, `line`, `whatsapp`, `phone`, `agency`).
     #[schema(value_type = String)]
     pub channel: Channel,
     /// The first (outbound) message.
