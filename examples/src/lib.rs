@@ -10,3 +10,4 @@ pub mod optimize;
 #[cfg(doctest)]
 mod readme;
 pub mod search;
+pub mod service;

@@ -453,6 +453,34 @@ impl Database {
     }
 }
 
+/// What a service needs around the pool: readiness and shutdown.
+impl Database {
+    /// The versions of the embedded migrations not yet applied to the database, oldest first
+    /// (empty when the schema is up to date). A readiness probe: it answers only when the server
+    /// is reachable, and waits while another instance migrates.
+    ///
+    /// # Errors
+    /// [`DbError::Migration`] or a connection error.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>> {
+        self.with_harness(|harness| {
+            harness.pending_migrations(MIGRATIONS).map(|pending| {
+                pending
+                    .iter()
+                    .map(|m| m.name().version().to_string())
+                    .collect()
+            })
+        })
+        .await
+    }
+
+    /// Closes the pool: idle connections are closed at once, connections in use when they come
+    /// back, and every later call on this handle (or a clone) fails with
+    /// [`DbError::Connection`]. For a graceful shutdown, after the last request finished.
+    pub fn close(&self) {
+        self.pool.close();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,3 +7,4 @@ mod documented;
 mod lifecycle;
 mod npy;
 mod optimize;
+mod service;
