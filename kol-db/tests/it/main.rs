@@ -11,6 +11,7 @@ mod kols;
 mod migrations;
 mod nearest;
 mod outreach;
+mod replicas;
 mod rules;
 mod scratch_cluster;
 mod search;
