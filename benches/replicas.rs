@@ -155,6 +155,36 @@ fn main() -> Result<(), BoxError> {
             report.index_time.as_secs_f64(),
             started.elapsed().as_secs_f64()
         );
+        #[derive(diesel::QueryableByName)]
+        struct Sizes {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            pictures: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            total: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            index: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            cluster: i64,
+        }
+        let sizes: Vec<Sizes> = kol_db::testing::query_sql(
+            t.db(),
+            "SELECT (SELECT count(*) FROM kol_media) AS pictures, \
+                    pg_total_relation_size('kol_media') AS total, \
+                    pg_relation_size('kol_media_emb_idx') AS index, \
+                    pg_database_size(current_database()) AS cluster",
+        )
+        .await?;
+        if let Some(s) = sizes.first() {
+            let per = |bytes: i64| bytes as f64 / s.pictures.max(1) as f64;
+            println!(
+                "kol_media: {} pictures, {:.0} bytes per picture with its indexes ({:.0} in the \
+                 ivfflat index); database {:.0} MiB",
+                s.pictures,
+                per(s.total),
+                per(s.index),
+                s.cluster as f64 / 1_048_576.0
+            );
+        }
         println!();
         println!("| clients | servers | searches/s | p50 ms | p99 ms | searches | reads on replica |");
         println!("| ---: | --- | ---: | ---: | ---: | ---: | ---: |");

@@ -13,6 +13,7 @@ mod nearest;
 mod outreach;
 mod replicas;
 mod rules;
+mod scaling;
 mod scratch_cluster;
 mod search;
 mod stored;
