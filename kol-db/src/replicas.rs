@@ -92,8 +92,9 @@ pub struct ReplicaStatus {
 /// Where the reads of a [`Database`] went: [`Database::routing`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Routing {
-    /// Reads that could have gone to a replica but went to the primary (none configured, none
-    /// healthy, or a replica failed during the read).
+    /// Reads of the kinds that may go to a replica that went to the primary instead: none
+    /// healthy, a replica failed during the read, a [`Database::primary`] handle, or a
+    /// transaction's handle.
     pub primary_reads: u64,
     /// Each configured replica, in configuration order.
     pub replicas: Vec<ReplicaStatus>,
