@@ -227,12 +227,14 @@ fn schema() -> (BTreeSet<String>, Vec<Constraint>) {
 
 /// What the document says: each table's place, and the fenced list of changes.
 fn plan() -> (BTreeMap<String, Option<String>>, Vec<String>) {
-    let doc = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/SCALING.md"),
-    )
-    .unwrap();
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/SCALING.md"))
+            .unwrap();
     let between = |begin: &str, end: &str| {
-        let a = doc.find(begin).unwrap_or_else(|| panic!("{begin} in SCALING.md")) + begin.len();
+        let a = doc
+            .find(begin)
+            .unwrap_or_else(|| panic!("{begin} in SCALING.md"))
+            + begin.len();
         let b = a + doc[a..].find(end).unwrap();
         doc[a..b].to_owned()
     };
@@ -308,7 +310,11 @@ fn the_citus_plan_places_every_table_and_lists_every_constraint_it_changes() {
         "docs/SCALING.md's plan must place exactly the tables of the migrations"
     );
     // The parser saw the schema's keys (a guard against a parser that finds nothing).
-    assert!(constraints.iter().any(|c| c.name == "kols_platform_username_key"));
+    assert!(
+        constraints
+            .iter()
+            .any(|c| c.name == "kols_platform_username_key")
+    );
     assert!(
         !constraints
             .iter()
