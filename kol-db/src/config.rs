@@ -307,6 +307,17 @@ pub struct DbConfig {
     /// transactions never wait on the caller, except a catalogue import between two batches of
     /// the caller's iterator: each batch must come within this time.
     pub idle_in_transaction_session_timeout: Option<Duration>,
+    /// Streaming replicas of the database (same database name, other servers) that take the
+    /// reads that may be a little behind; empty by default (see [`crate::replicas`]). Each has
+    /// a pool of its own with the settings above.
+    pub replicas: Vec<DatabaseUrl>,
+    /// The largest replication lag a replica may have and still take reads (default 1 s).
+    pub max_replica_lag: Duration,
+    /// How long a replica found down or lagging is skipped before it is checked again (default
+    /// 5 s).
+    pub replica_retry_after: Duration,
+    /// How often a healthy replica's lag is measured again (default 1 s).
+    pub replica_check_interval: Duration,
 }
 
 impl DbConfig {
@@ -320,7 +331,35 @@ impl DbConfig {
             statement_timeout: Some(Duration::from_secs(30)),
             lock_timeout: Some(Duration::from_secs(10)),
             idle_in_transaction_session_timeout: Some(Duration::from_secs(60)),
+            replicas: Vec::new(),
+            max_replica_lag: Duration::from_secs(1),
+            replica_retry_after: Duration::from_secs(5),
+            replica_check_interval: Duration::from_secs(1),
         }
+    }
+
+    /// Adds a streaming replica for reads (see [`crate::replicas`]).
+    pub fn replica(mut self, url: impl Into<DatabaseUrl>) -> Self {
+        self.replicas.push(url.into());
+        self
+    }
+
+    /// Sets the largest replication lag of a replica that takes reads.
+    pub fn max_replica_lag(mut self, lag: Duration) -> Self {
+        self.max_replica_lag = lag;
+        self
+    }
+
+    /// Sets how long a replica found down or lagging is skipped.
+    pub fn replica_retry_after(mut self, wait: Duration) -> Self {
+        self.replica_retry_after = wait;
+        self
+    }
+
+    /// Sets how often a healthy replica's lag is measured again.
+    pub fn replica_check_interval(mut self, interval: Duration) -> Self {
+        self.replica_check_interval = interval;
+        self
     }
 
     /// Defaults for `DATABASE_URL`, when it is set.

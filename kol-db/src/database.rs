@@ -152,6 +152,8 @@ pub struct Database {
     connector: Arc<Connector>,
     /// Set on the handle a caller's transaction gives: every method uses its connection.
     tx: Option<TxSlot>,
+    /// Where reads that may be a little behind go (`replicas.rs`).
+    read_routing: crate::replicas::ReadRouting,
 }
 
 impl std::fmt::Debug for Database {
@@ -183,6 +185,14 @@ impl Database {
     /// timeout out of range (see [`DbConfig`]).
     #[tracing::instrument(level = "debug", skip_all, fields(url = %config.url), err(level = "debug"))]
     pub async fn connect_with(config: DbConfig) -> Result<Self> {
+        let mut db = Self::open(&config)?;
+        db.read_routing = crate::replicas::ReadRouting::open(&config)?;
+        drop(db.conn().await?);
+        Ok(db)
+    }
+
+    /// The pool of `config.url`, without opening a connection (replicas are not set up here).
+    pub(crate) fn open(config: &DbConfig) -> Result<Self> {
         if config.max_connections == 0 {
             return Err(DbError::argument("max_connections", "must be at least 1"));
         }
@@ -209,14 +219,21 @@ impl Database {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| DbError::Connection(Cause::new(e)))?;
-        let db = Self {
+        Ok(Self {
             pool,
-            url: config.url,
+            url: config.url.clone(),
             connector,
             tx: None,
-        };
-        drop(db.conn().await?);
-        Ok(db)
+            read_routing: crate::replicas::ReadRouting::default(),
+        })
+    }
+
+    pub(crate) fn read_routing(&self) -> &crate::replicas::ReadRouting {
+        &self.read_routing
+    }
+
+    pub(crate) fn set_read_routing(&mut self, routing: crate::replicas::ReadRouting) {
+        self.read_routing = routing;
     }
 
     /// The URL this handle connects to (its `Display` hides the password).

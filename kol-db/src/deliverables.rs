@@ -439,19 +439,22 @@ impl Database {
         campaign: CampaignId,
         as_of: DateTime<Utc>,
     ) -> Result<kol_core::CampaignReport> {
-        let mut pooled = self.conn().await?;
-        let conn: &mut AsyncPgConnection = &mut pooled;
-        let (found, plan, creators, deliverables, snapshots) =
-            read_snapshot!(conn, async |conn| {
-                let found = crate::campaigns::load_campaign(conn, campaign, false)
-                    .await?
-                    .into_campaign()?;
-                let plan = crate::campaigns::plan_in(conn, campaign).await?;
-                let creators = crate::campaigns::kols_in(conn, campaign).await?;
-                let deliverables = deliverables_in(conn, campaign).await?;
-                let snapshots = snapshots_in(conn, campaign).await?;
-                Ok((found, plan, creators, deliverables, snapshots))
-            })?;
+        let (found, plan, creators, deliverables, snapshots) = crate::replicas::on_replica!(
+            self,
+            "campaign_report",
+            async |conn: &mut AsyncPgConnection| {
+                read_snapshot!(conn, async |conn| {
+                    let found = crate::campaigns::load_campaign(conn, campaign, false)
+                        .await?
+                        .into_campaign()?;
+                    let plan = crate::campaigns::plan_in(conn, campaign).await?;
+                    let creators = crate::campaigns::kols_in(conn, campaign).await?;
+                    let deliverables = deliverables_in(conn, campaign).await?;
+                    let snapshots = snapshots_in(conn, campaign).await?;
+                    Ok((found, plan, creators, deliverables, snapshots))
+                })
+            }
+        )?;
         Ok(kol_core::CampaignReport::build(&kol_core::ReportInput {
             campaign: &found,
             plan: plan.as_ref(),

@@ -89,36 +89,41 @@ impl Database {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn search_kols(&self, request: &SearchRequest) -> Result<Vec<KolMatch>> {
         request.validate().map_err(search_argument)?;
-        let mut pooled = self.conn().await?;
-        let conn: &mut AsyncPgConnection = &mut pooled;
-        if let SearchMode::Approximate { .. } = request.mode {
-            let mut candidates = request.k * OVERSAMPLE;
-            loop {
-                let (matches, rows) = approximate(conn, request, candidates).await?;
-                if matches.len() >= request.k {
-                    return Ok(matches);
-                }
-                if rows < candidates || candidates >= MAX_CANDIDATES {
-                    // The index ran dry (or we asked enough): answer exactly.
-                    tracing::debug!(
-                        k = request.k,
-                        found = matches.len(),
-                        pictures = rows,
-                        "approximate search found too few creators: falling back to the exact search"
-                    );
-                    break;
-                }
+        crate::replicas::on_replica!(self, "search_kols", async |conn: &mut AsyncPgConnection| {
+            search_on(conn, request).await
+        })
+    }
+}
+
+/// [`Database::search_kols`] on one connection.
+async fn search_on(conn: &mut AsyncPgConnection, request: &SearchRequest) -> Result<Vec<KolMatch>> {
+    if let SearchMode::Approximate { .. } = request.mode {
+        let mut candidates = request.k * OVERSAMPLE;
+        loop {
+            let (matches, rows) = approximate(conn, request, candidates).await?;
+            if matches.len() >= request.k {
+                return Ok(matches);
+            }
+            if rows < candidates || candidates >= MAX_CANDIDATES {
+                // The index ran dry (or we asked enough): answer exactly.
                 tracing::debug!(
                     k = request.k,
                     found = matches.len(),
-                    next = (candidates * 4).min(MAX_CANDIDATES),
-                    "approximate search found too few creators: asking the index for more pictures"
+                    pictures = rows,
+                    "approximate search found too few creators: falling back to the exact search"
                 );
-                candidates = (candidates * 4).min(MAX_CANDIDATES);
+                break;
             }
+            tracing::debug!(
+                k = request.k,
+                found = matches.len(),
+                next = (candidates * 4).min(MAX_CANDIDATES),
+                "approximate search found too few creators: asking the index for more pictures"
+            );
+            candidates = (candidates * 4).min(MAX_CANDIDATES);
         }
-        exact(conn, request).await
     }
+    exact(conn, request).await
 }
 
 impl KolSearch for Database {

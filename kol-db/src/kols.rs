@@ -12,6 +12,7 @@ use crate::database::Database;
 use crate::error::{Cause, DbError, Result};
 use crate::filter_sql::{Bind, SqlFilter};
 use crate::models::{KolRow, KolValues};
+use crate::replicas::on_replica;
 use crate::schema::kols;
 
 /// Whether an upsert created the row or updated an existing one.
@@ -129,13 +130,15 @@ impl Database {
     /// [`DbError::NotFound`], or [`DbError::InvalidStoredData`] when the row fails validation.
     #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn kol(&self, id: KolId) -> Result<Kol> {
-        let mut conn = self.conn().await?;
-        let row: Option<KolRow> = kols::table
-            .find(id.get())
-            .select(KolRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()?;
+        let row: Option<KolRow> =
+            on_replica!(self, "kol", async |conn: &mut AsyncPgConnection| {
+                Ok(kols::table
+                    .find(id.get())
+                    .select(KolRow::as_select())
+                    .first(conn)
+                    .await
+                    .optional()?)
+            })?;
         row.ok_or_else(|| DbError::not_found("kol", id))?.into_kol()
     }
 
@@ -148,12 +151,14 @@ impl Database {
         &self,
         ids: &[KolId],
     ) -> Result<std::collections::BTreeMap<KolId, Kol>> {
-        let mut conn = self.conn().await?;
-        let rows: Vec<KolRow> = kols::table
-            .filter(kols::id.eq_any(ids.iter().map(|id| id.get())))
-            .select(KolRow::as_select())
-            .load(&mut conn)
-            .await?;
+        let rows: Vec<KolRow> =
+            on_replica!(self, "kols_by_ids", async |conn: &mut AsyncPgConnection| {
+                Ok(kols::table
+                    .filter(kols::id.eq_any(ids.iter().map(|id| id.get())))
+                    .select(KolRow::as_select())
+                    .load(conn)
+                    .await?)
+            })?;
         rows.into_iter()
             .map(|r| r.into_kol().map(|k| (k.id, k)))
             .collect()
@@ -165,14 +170,19 @@ impl Database {
     /// As [`Database::kol`].
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn kol_by_handle(&self, handle: &Handle) -> Result<Kol> {
-        let mut conn = self.conn().await?;
-        let row: Option<KolRow> = kols::table
-            .filter(kols::platform.eq(handle.platform().as_str()))
-            .filter(kols::username.eq(handle.username().as_str()))
-            .select(KolRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()?;
+        let row: Option<KolRow> = on_replica!(
+            self,
+            "kol_by_handle",
+            async |conn: &mut AsyncPgConnection| {
+                Ok(kols::table
+                    .filter(kols::platform.eq(handle.platform().as_str()))
+                    .filter(kols::username.eq(handle.username().as_str()))
+                    .select(KolRow::as_select())
+                    .first(conn)
+                    .await
+                    .optional()?)
+            }
+        )?;
         row.ok_or_else(|| DbError::not_found("kol", handle))?
             .into_kol()
     }
@@ -207,11 +217,12 @@ impl Database {
         // the last page never points to an empty one.
         let limit_p = f.bind(Bind::BigInt(limit + 1));
         let sql = format!("SELECT k.* FROM kols k WHERE {condition} ORDER BY k.id LIMIT {limit_p}");
-        let mut conn = self.conn().await?;
-        let rows: Vec<KolRow> = f
-            .bind_all(diesel::sql_query(sql).into_boxed())
-            .load(&mut conn)
-            .await?;
+        let rows: Vec<KolRow> =
+            on_replica!(self, "list_kols", async |conn: &mut AsyncPgConnection| {
+                Ok(f.bind_all(diesel::sql_query(sql.as_str()).into_boxed())
+                    .load(conn)
+                    .await?)
+            })?;
         let more = rows.len() > page.limit as usize;
         let kols = rows
             .into_iter()
@@ -234,8 +245,9 @@ impl Database {
     /// Connection errors.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn count_kols(&self) -> Result<u64> {
-        let mut conn = self.conn().await?;
-        let n: i64 = kols::table.count().get_result(&mut conn).await?;
+        let n: i64 = on_replica!(self, "count_kols", async |conn: &mut AsyncPgConnection| {
+            Ok(kols::table.count().get_result(conn).await?)
+        })?;
         Ok(n.unsigned_abs())
     }
 

@@ -26,6 +26,7 @@ pub mod kols;
 pub mod media;
 mod models;
 pub mod rate_cards;
+pub mod replicas;
 #[allow(missing_docs)]
 mod schema;
 pub mod search;
@@ -51,4 +52,5 @@ pub use error::{Cause, DbError, Result};
 pub use import::{ImportOptions, ImportPhase, ImportProgress, ImportReport};
 pub use kol_core::CatalogueEntry;
 pub use kols::{KolPage, KolQuery, Page, UpsertOutcome, Upserted};
+pub use replicas::{ReplicaState, ReplicaStatus, Routing, WalLsn};
 pub use search::VectorIndex;

@@ -33,13 +33,18 @@ impl Database {
     /// Connection errors; [`DbError::InvalidStoredData`].
     #[tracing::instrument(level = "debug", skip_all, fields(kol_id = %kol_id), err(level = "debug"))]
     pub async fn media_of(&self, kol_id: KolId) -> Result<Vec<KolMedia>> {
-        let mut conn = self.conn().await?;
-        let rows: Vec<MediaRow> = kol_media::table
-            .filter(kol_media::kol_id.eq(kol_id.get()))
-            .select(MediaRow::as_select())
-            .order(kol_media::id.asc())
-            .load(&mut conn)
-            .await?;
+        let rows: Vec<MediaRow> = crate::replicas::on_replica!(
+            self,
+            "media_of",
+            async |conn: &mut diesel_async::AsyncPgConnection| {
+                Ok(kol_media::table
+                    .filter(kol_media::kol_id.eq(kol_id.get()))
+                    .select(MediaRow::as_select())
+                    .order(kol_media::id.asc())
+                    .load(conn)
+                    .await?)
+            }
+        )?;
         rows.into_iter().map(MediaRow::into_media).collect()
     }
 

@@ -61,13 +61,18 @@ impl Database {
             return Ok(out);
         }
         let ids: Vec<i64> = kol_ids.iter().map(|id| id.get()).collect();
-        let mut conn = self.conn().await?;
-        let rows: Vec<RateCardRow> = rate_cards::table
-            .filter(rate_cards::kol_id.eq_any(ids))
-            .select(RateCardRow::as_select())
-            .order((rate_cards::kol_id.asc(), rate_cards::item.asc()))
-            .load(&mut conn)
-            .await?;
+        let rows: Vec<RateCardRow> = crate::replicas::on_replica!(
+            self,
+            "rate_cards_for",
+            async |conn: &mut diesel_async::AsyncPgConnection| {
+                Ok(rate_cards::table
+                    .filter(rate_cards::kol_id.eq_any(&ids))
+                    .select(RateCardRow::as_select())
+                    .order((rate_cards::kol_id.asc(), rate_cards::item.asc()))
+                    .load(conn)
+                    .await?)
+            }
+        )?;
         for row in rows {
             let card = row.into_rate_card()?;
             out.entry(card.kol_id).or_default().push(card);

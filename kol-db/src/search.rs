@@ -67,30 +67,33 @@ impl Database {
         mode.validate().map_err(search_argument)?;
         let limit = i64::try_from(k).map_err(|_| DbError::argument("k", "too large"))?;
         let vector = pgvector::Vector::from(query.as_slice().to_vec());
-        let mut pooled = self.conn().await?;
-        let conn: &mut AsyncPgConnection = &mut pooled;
-        let rows: Vec<(i64, i64, f64)> = conn
-            .transaction::<_, DbError, _>(async |conn| {
-                set_search_settings(conn, mode).await?;
-                let rows = kol_media::table
-                    .filter(kol_media::emb.is_not_null())
-                    .select((
-                        kol_media::id,
-                        kol_media::kol_id,
-                        kol_media::emb
-                            .cosine_distance(vector.clone())
-                            .assume_not_null(),
-                    ))
-                    .order((
-                        kol_media::emb.cosine_distance(vector.clone()).asc(),
-                        kol_media::id.asc(),
-                    ))
-                    .limit(limit)
-                    .load(conn)
-                    .await?;
-                Ok(rows)
-            })
-            .await?;
+        let rows: Vec<(i64, i64, f64)> = crate::replicas::on_replica!(
+            self,
+            "nearest_media",
+            async |conn: &mut AsyncPgConnection| {
+                conn.transaction::<_, DbError, _>(async |conn| {
+                    set_search_settings(conn, mode).await?;
+                    let rows = kol_media::table
+                        .filter(kol_media::emb.is_not_null())
+                        .select((
+                            kol_media::id,
+                            kol_media::kol_id,
+                            kol_media::emb
+                                .cosine_distance(vector.clone())
+                                .assume_not_null(),
+                        ))
+                        .order((
+                            kol_media::emb.cosine_distance(vector.clone()).asc(),
+                            kol_media::id.asc(),
+                        ))
+                        .limit(limit)
+                        .load(conn)
+                        .await?;
+                    Ok(rows)
+                })
+                .await
+            }
+        )?;
         Ok(rows
             .into_iter()
             .map(|(id, kol_id, distance)| KolMatch {
