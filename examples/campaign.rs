@@ -78,10 +78,10 @@ async fn main() -> ExitCode {
             }
         }
     };
-    if let Ok(report) = &result {
-        if !write_chart(&settings, report) {
-            return ExitCode::FAILURE;
-        }
+    if let Ok(report) = &result
+        && !write_chart(&settings, report)
+    {
+        return ExitCode::FAILURE;
     }
     match result {
         Ok(report) if json => match serde_json::to_string_pretty(&report) {
