@@ -171,7 +171,12 @@ struct Cli {
     #[arg(long, value_name = "DIR", help_heading = "Brief (one of)")]
     clip_model: Option<PathBuf>,
     /// Budget in THB (default 300000).
-    #[arg(long, value_name = "THB", help_heading = "Plan")]
+    #[arg(
+        long,
+        value_name = "THB",
+        help_heading = "Plan",
+        allow_negative_numbers = true
+    )]
     budget: Option<String>,
     /// Creators considered (default 100).
     #[arg(long, value_name = "K", help_heading = "Plan")]
