@@ -10,18 +10,14 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use kol_core::{
     CampaignId, CampaignKolStatus, CampaignPeriod, CampaignStatus, Channel, ConversationId,
-    ConversationStatus, CoreError, Count, DeliverableItem, DeliverableStatus, KolId, MessageBody,
-    NewCampaign, NewDeliverable, NewSnapshot, People, PlainText, PlanMode, PlanRecord, PlannedItem,
-    PostMetrics, PriceThb, Reach, Terms,
+    ConversationStatus, CoreError, Count, DeliverableItem, DeliverableStatus, KolId, NewCampaign,
+    NewDeliverable, NewSnapshot, People, PlainText, PlanMode, PlanRecord, PlannedItem, PostMetrics,
+    PriceThb, Reach, Terms,
 };
 use kol_db::testing::{TestDatabase, migrate_to};
 use kol_db::{Agreement, Database, DbConfig, DbError, TransitionOptions};
 
-use crate::common::{campaign_for, kol, test_db};
-
-fn body(s: &str) -> MessageBody {
-    MessageBody::new(s).unwrap()
-}
+use crate::common::{body, campaign_for, kol, test_db};
 
 fn terms(price: i64) -> Terms {
     Terms::new(

@@ -3,8 +3,8 @@
 
 use kol_core::{
     AudienceShare, Categories, CountryCode, DeliverableItem, Embedding, Followers, Handle, Link,
-    MediaKind, MediaLocation, NewKol, NewKolMedia, NewRateCard, PlainText, Platform, PriceThb,
-    Reach,
+    MediaKind, MediaLocation, MessageBody, NewKol, NewKolMedia, NewRateCard, PlainText, Platform,
+    PriceThb, Reach, Terms,
 };
 use kol_db::CatalogueEntry;
 use kol_db::testing::TestDatabase;
@@ -115,4 +115,19 @@ pub(crate) async fn campaign_for(
         .await
         .unwrap();
     id
+}
+
+/// A message body (test text is always valid).
+pub(crate) fn body(s: &str) -> MessageBody {
+    MessageBody::new(s).unwrap()
+}
+
+/// The terms the outreach tests negotiate, at `price` THB.
+pub(crate) fn terms(price: i64) -> Terms {
+    Terms::new(
+        "2 TikTok videos + 1 IG story",
+        "1-15 December 2026",
+        PriceThb::new(price).unwrap(),
+    )
+    .unwrap()
 }

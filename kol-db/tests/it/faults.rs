@@ -22,13 +22,12 @@ use std::time::{Duration, Instant};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Integer, Text};
 use kol_core::{
-    CampaignId, CampaignKolStatus, Channel, ConversationId, ConversationStatus, KolId, MessageBody,
-    NewMessage, PriceThb, Terms,
+    CampaignId, CampaignKolStatus, Channel, ConversationId, ConversationStatus, KolId, NewMessage,
 };
 use kol_db::testing::{TestDatabase, execute_sql, query_sql};
 use kol_db::{CsvImportOptions, Database, DbConfig, DbError, ImportOptions};
 
-use crate::common::{full_entry, kol, rng, running_campaign, test_db};
+use crate::common::{body, full_entry, kol, rng, running_campaign, terms, test_db};
 use crate::scratch_cluster::{ScratchCluster, StopMode};
 
 /// How long a test waits for something that should happen within milliseconds (a bound, so a
@@ -371,19 +370,6 @@ async fn a_csv_import_terminated_in_a_statement_keeps_nothing_and_a_retry_succee
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_csv_import_terminated_between_batches_keeps_nothing_and_a_retry_succeeds() {
     csv_import_fault(Hit::BetweenBatches).await;
-}
-
-fn body(s: &str) -> MessageBody {
-    MessageBody::new(s).unwrap()
-}
-
-fn terms(price: i64) -> Terms {
-    Terms::new(
-        "2 TikTok videos + 1 IG story",
-        "1-15 December 2026",
-        PriceThb::new(price).unwrap(),
-    )
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

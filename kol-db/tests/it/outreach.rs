@@ -6,26 +6,13 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use crate::common::{kol, running_campaign, test_db};
+use crate::common::{body, kol, running_campaign, terms, test_db};
 use kol_core::{
     Channel, ConversationStatus, CoreError, Direction, MessageBody, NewMessage, PriceThb, Terms,
     Transition,
 };
 use kol_db::testing::{TestDatabase, execute_sql};
 use kol_db::{Database, DbConfig, DbError, PipelineQuery, TransitionOptions};
-
-fn body(s: &str) -> MessageBody {
-    MessageBody::new(s).unwrap()
-}
-
-fn terms(price: i64) -> Terms {
-    Terms::new(
-        "2 TikTok videos + 1 IG story",
-        "1-15 December 2026",
-        PriceThb::new(price).unwrap(),
-    )
-    .unwrap()
-}
 
 #[tokio::test]
 async fn a_negotiation_from_first_message_to_confirmed_terms() {
