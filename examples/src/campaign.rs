@@ -13,14 +13,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use kol_core::{
-    AudienceShare, CatalogueEntry, Categories, CountryCode, Embedding, FollowerTier, Followers,
+    AudienceShare, CatalogueEntry, Categories, Category, CountryCode, Embedding, FollowerTier, Followers,
     KolFilter, KolId, KolMatch, KolSearch, NewKol, NewRateCard, OutreachFilter, Platform, PriceThb,
     SearchMode, SearchRequest, TieredReach,
 };
 use kol_db::{Database, DatabaseUrl, ImportOptions};
 use kol_optimizer::{
-    Budget, CampaignOptions, CampaignPlan, ExactOptions, Frontier, MatchedCreator, Method,
-    Weighting, campaign_problem, plan_campaign,
+    Budget, CampaignOptions, CampaignPlan, ExactOptions, Frontier, Group, MatchedCreator, Method,
+    Quota, SideConstraints, Weighting, campaign_problem, plan_campaign,
 };
 use kol_vector::MemoryCatalogue;
 use serde::Serialize;
@@ -94,6 +94,10 @@ pub struct CampaignSettings {
     pub frontier_points: usize,
     /// Largest budget of the frontier (`--frontier-max`, default twice the budget).
     pub frontier_max: Option<u64>,
+    /// The mix the plan must respect (`--min-share`, `--max-share`, `--min-count`,
+    /// `--max-count`, `--max-creator-share`, `--min-creators`, `--max-creators`, `--cover`;
+    /// none by default).
+    pub constraints: SideConstraints,
 }
 
 impl Default for CampaignSettings {
@@ -114,6 +118,7 @@ impl Default for CampaignSettings {
             chart: None,
             frontier_points: 21,
             frontier_max: None,
+            constraints: SideConstraints::new(),
         }
     }
 }
@@ -130,6 +135,43 @@ fn list<T>(
         .filter(|s| !s.is_empty())
         .map(|s| parse(s).map_err(|e| CampaignError::Usage(format!("{flag}: {e}"))))
         .collect()
+}
+
+/// A quota group by name: a platform (tiktok, instagram...) or a follower tier (nano...mega).
+fn group(name: &str) -> Result<Group, String> {
+    let name = name.trim().to_lowercase();
+    if let Ok(tier) = name.parse::<FollowerTier>() {
+        return Ok(Group::Tier(tier));
+    }
+    name.parse::<Platform>()
+        .map(Group::Platform)
+        .map_err(|_| format!("{name:?} is neither a platform nor a follower tier"))
+}
+
+/// `GROUP=N[,GROUP=N]` pairs: a group and a whole number each.
+fn group_values(flag: &str, value: &str) -> Result<Vec<(Group, u32)>, CampaignError> {
+    list(flag, value, |pair| {
+        let (name, n) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("{pair:?} is not GROUP=N (e.g. tiktok=30, micro=10)"))?;
+        let n: u32 = n
+            .trim()
+            .parse()
+            .map_err(|e| format!("{pair:?}: {n:?}: {e}"))?;
+        Ok((group(name)?, n))
+    })
+}
+
+/// Sets one bound of the quota on `group`, creating the quota the first time.
+fn set_quota(quotas: &mut Vec<Quota>, group: Group, set: impl FnOnce(&mut Quota)) {
+    let at = match quotas.iter().position(|q| q.group == group) {
+        Some(at) => at,
+        None => {
+            quotas.push(Quota::new(group));
+            quotas.len() - 1
+        }
+    };
+    set(&mut quotas[at]);
 }
 
 fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, CampaignError>
@@ -241,6 +283,30 @@ struct Cli {
     /// Largest budget of the frontier (default twice the budget).
     #[arg(long, value_name = "THB", help_heading = "Catalogue and output")]
     frontier_max: Option<String>,
+    /// At least this percent of the spend on a platform or tier (e.g. tiktok=30).
+    #[arg(long, value_name = "GROUP=PCT[,..]", help_heading = "Mix (side constraints)")]
+    min_share: Option<String>,
+    /// At most this percent of the spend on a platform or tier (e.g. youtube=50).
+    #[arg(long, value_name = "GROUP=PCT[,..]", help_heading = "Mix (side constraints)")]
+    max_share: Option<String>,
+    /// At least this many creators of a platform or tier (e.g. micro=10).
+    #[arg(long, value_name = "GROUP=N[,..]", help_heading = "Mix (side constraints)")]
+    min_count: Option<String>,
+    /// At most this many creators of a platform or tier (e.g. mega=2).
+    #[arg(long, value_name = "GROUP=N[,..]", help_heading = "Mix (side constraints)")]
+    max_count: Option<String>,
+    /// No creator's item above this percent of the budget.
+    #[arg(long, value_name = "PCT", help_heading = "Mix (side constraints)")]
+    max_creator_share: Option<String>,
+    /// At least this many creators booked.
+    #[arg(long, value_name = "N", help_heading = "Mix (side constraints)")]
+    min_creators: Option<String>,
+    /// At most this many creators booked.
+    #[arg(long, value_name = "N", help_heading = "Mix (side constraints)")]
+    max_creators: Option<String>,
+    /// Categories at least one booked creator must cover (e.g. beauty,skincare).
+    #[arg(long, value_name = "C[,C]", help_heading = "Mix (side constraints)")]
+    cover: Option<String>,
 }
 
 /// The usage text (clap's help).
@@ -397,6 +463,37 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
     }
     if let Some(v) = cli.frontier_max {
         s.frontier_max = Some(number("--frontier-max", &v)?);
+    }
+    let quotas = &mut s.constraints.quotas;
+    for (flag, value) in [
+        ("--min-share", &cli.min_share),
+        ("--max-share", &cli.max_share),
+        ("--min-count", &cli.min_count),
+        ("--max-count", &cli.max_count),
+    ] {
+        let Some(value) = value else { continue };
+        for (g, n) in group_values(flag, value)? {
+            set_quota(quotas, g, |q| match flag {
+                "--min-share" => q.min_share_pct = Some(n),
+                "--max-share" => q.max_share_pct = Some(n),
+                "--min-count" => q.min_count = Some(n),
+                _ => q.max_count = Some(n),
+            });
+        }
+    }
+    if let Some(v) = cli.max_creator_share {
+        s.constraints.max_creator_share_pct = Some(number("--max-creator-share", &v)?);
+    }
+    if let Some(v) = cli.min_creators {
+        s.constraints.min_creators = Some(number("--min-creators", &v)?);
+    }
+    if let Some(v) = cli.max_creators {
+        s.constraints.max_creators = Some(number("--max-creators", &v)?);
+    }
+    if let Some(v) = cli.cover {
+        s.constraints.categories = list("--cover", &v, |c| {
+            Category::new(c).map_err(|e| e.to_string())
+        })?;
     }
     if let Some(c) = category {
         if !CATEGORIES.contains(&c.as_str()) {
@@ -574,6 +671,7 @@ fn report(
     let options = CampaignOptions {
         method: settings.method,
         weighting: settings.weighting,
+        constraints: settings.constraints.clone(),
         ..CampaignOptions::new(Budget::new(settings.budget), &estimator)
     };
     let CampaignPlan { plan, explanations } = plan_campaign(&creators, &options)?;
@@ -857,6 +955,49 @@ mod tests {
     }
 
     #[test]
+    fn mix_flags_parse_into_side_constraints() {
+        let (s, _) = parse(&[
+            "--min-share",
+            "tiktok=30",
+            "--max-share",
+            "TikTok=80,youtube=50",
+            "--min-count",
+            "micro=10",
+            "--max-count",
+            "mega=2",
+            "--max-creator-share",
+            "15",
+            "--min-creators",
+            "5",
+            "--max-creators",
+            "40",
+            "--cover",
+            "beauty, skincare",
+        ])
+        .unwrap();
+        let c = &s.constraints;
+        assert_eq!(
+            c.quotas,
+            vec![
+                Quota::new(Group::Platform(Platform::Tiktok)).share_pct(Some(30), Some(80)),
+                Quota::new(Group::Platform(Platform::Youtube)).share_pct(None, Some(50)),
+                Quota::new(Group::Tier(FollowerTier::Micro)).count(Some(10), None),
+                Quota::new(Group::Tier(FollowerTier::Mega)).count(None, Some(2)),
+            ]
+        );
+        assert_eq!(c.max_creator_share_pct, Some(15));
+        assert_eq!((c.min_creators, c.max_creators), (Some(5), Some(40)));
+        assert_eq!(
+            c.categories,
+            vec![
+                Category::new("beauty").unwrap(),
+                Category::new("skincare").unwrap()
+            ]
+        );
+        assert!(parse(&[]).unwrap().0.constraints.is_empty());
+    }
+
+    #[test]
     fn help_is_not_a_usage_error() {
         for flag in ["--help", "-h"] {
             match parse(&["--budget", "5", flag]) {
@@ -877,6 +1018,11 @@ mod tests {
             (vec!["--outreach", "maybe"], "--outreach"),
             (vec!["--budget"], "--budget"),
             (vec!["--frobnicate"], "--frobnicate"),
+            (vec!["--min-share", "tiktok"], "--min-share"),
+            (vec!["--min-share", "knitting=30"], "--min-share"),
+            (vec!["--max-count", "mega=-1"], "--max-count"),
+            (vec!["--max-creator-share", "lots"], "--max-creator-share"),
+            (vec!["--cover", "a{b}"], "--cover"),
         ] {
             let err = parse(&args).unwrap_err().to_string();
             assert!(err.contains(flag), "{args:?}: {err}");

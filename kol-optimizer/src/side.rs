@@ -39,6 +39,8 @@ use crate::solve::{ExactOptions, OnWorkLimit};
 const NO: u32 = u32::MAX;
 /// Subgradient iterations of the greedy.
 const GREEDY_ITERATIONS: usize = 60;
+/// Subgradient iterations before a branch and bound (a tighter bound prunes more).
+const EXACT_ITERATIONS: usize = 300;
 /// Nodes the greedy's feasibility phase may spend.
 const FEASIBILITY_NODES: u64 = 2_000_000;
 
@@ -97,6 +99,8 @@ struct Lp {
     pick: Vec<u32>,
     /// Subgradient `b - A x` on scaled rows.
     grad: Vec<f64>,
+    /// The break: the class whose increment fits only in part, and the option it leads to.
+    brk: Option<(usize, u32)>,
 }
 
 impl Instance {
@@ -379,6 +383,7 @@ impl Instance {
             mu,
             pick,
             grad,
+            brk: frac.map(|(c, _, to, _)| (c, to)),
         }
     }
 
@@ -434,10 +439,17 @@ impl Instance {
                     if gain <= 1e-12 {
                         continue;
                     }
-                    let tie = (qo - cq) - mu * (p as f64 - cp as f64);
+                    // The change of reduced profit; the move kept is the one that gives up the
+                    // least of it per unit of violation removed (a free gain first).
+                    let change = (qo - cq) - mu * (p as f64 - cp as f64);
+                    let tie = if change >= 0.0 {
+                        f64::INFINITY
+                    } else {
+                        gain / -change
+                    };
                     let better = match best {
                         None => true,
-                        Some((g, t, _, _)) => gain > g + 1e-12 || (gain >= g - 1e-12 && tie > t),
+                        Some((g, t, _, _)) => tie > t || (tie == t && gain > g),
                     };
                     if better {
                         best = Some((gain, tie, c, o));
@@ -467,6 +479,53 @@ impl Instance {
         (0..self.rows).all(|j| {
             s.sums[j] - i128::from(self.a(cur, j)) + i128::from(self.a(o, j)) <= self.rhs[j]
         })
+    }
+
+    /// Spends what is left the way the MCKP greedy does: every move of one class to a richer
+    /// option, by decreasing gain per extra THB (Lagrangian profit `q` in the first round, raw
+    /// value in the second), taken when it keeps the plan feasible. Each round sorts the moves
+    /// once and repeats while a move was taken (a class that moved offers new moves), at most
+    /// three times.
+    fn fill_by_efficiency(&self, s: &mut State, q: &[f64]) {
+        let mut moves: Vec<(f64, u32, u32, u32)> = Vec::new();
+        for round in 0..2 {
+            let gain = |k: usize| if round == 0 { q[k] } else { self.value[k] as f64 };
+            for _ in 0..3 {
+                moves.clear();
+                for (c, class) in self.classes.iter().enumerate() {
+                    let cur = s.pick[c];
+                    let (cg, cp) = if cur == NO {
+                        (0.0, 0)
+                    } else {
+                        (gain(cur as usize), self.price[cur as usize])
+                    };
+                    for o in class.start..class.end {
+                        let (g, p) = (gain(o as usize), self.price[o as usize]);
+                        if g <= cg || self.value[o as usize] < if cur == NO { 0 } else { self.value[cur as usize] } {
+                            continue;
+                        }
+                        let ratio = if p <= cp {
+                            f64::INFINITY
+                        } else {
+                            (g - cg) / (p - cp) as f64
+                        };
+                        moves.push((ratio, c as u32, cur, o));
+                    }
+                }
+                moves.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                let mut moved = false;
+                for &(_, c, from, o) in &moves {
+                    let c = c as usize;
+                    if s.pick[c] == from && self.keeps(s, c, o) {
+                        self.switch(s, c, o);
+                        moved = true;
+                    }
+                }
+                if !moved {
+                    break;
+                }
+            }
+        }
     }
 
     /// Two passes of improving moves that keep a feasible plan feasible: the best Lagrangian
@@ -536,13 +595,31 @@ impl Instance {
     }
 
     /// A repaired and filled plan from `pick`, if it can be made feasible.
+    /// The better of the repaired LP solution and the repaired LP solution with its break
+    /// increment taken whole (the repair then gives back what the budget cannot hold).
+    fn heuristics(&self, lp: &Lp, q: &[f64]) -> Option<State> {
+        let mut best = None;
+        offer(self, self.heuristic(lp.pick.clone(), q, lp.mu), &mut best);
+        if let Some((c, to)) = lp.brk {
+            let mut pick = lp.pick.clone();
+            pick[c] = to;
+            offer(self, self.heuristic(pick, q, lp.mu), &mut best);
+        }
+        best
+    }
+
     fn heuristic(&self, pick: Vec<u32>, q: &[f64], mu: f64) -> Option<State> {
         let mut s = self.state_of(pick);
+        let dbg = std::env::var_os("KOL_DEBUG_H").is_some();
+        if dbg { eprintln!("h: start value {} spent {} cap {} viol {}", s.value, s.spent, self.cap, self.violation(s.spent, &s.sums)); }
         if !self.repair(&mut s, q, mu) {
             return None;
         }
+        if dbg { eprintln!("h: repaired value {} spent {}", s.value, s.spent); }
         let order = self.class_order(q, mu);
+        self.fill_by_efficiency(&mut s, q);
         self.fill(&mut s, q, mu, &order);
+        if dbg { eprintln!("h: filled value {} spent {}", s.value, s.spent); }
         Some(s)
     }
 
@@ -632,7 +709,7 @@ fn dual(inst: &Instance, iterations: usize, start: Option<State>) -> Dual {
             }
         }
         if it == 0 || it % 16 == 15 {
-            let h = inst.heuristic(lp.pick.clone(), &q, lp.mu);
+            let h = inst.heuristics(&lp, &q);
             offer(inst, h, &mut out.incumbent);
         }
         if out.bound < inst.floor() {
@@ -667,9 +744,212 @@ fn dual(inst: &Instance, iterations: usize, start: Option<State>) -> Dual {
     }
     // A last repair from the best multipliers.
     let lp = inst.lp(&out.lambda, &mut q, &mut incs);
-    let h = inst.heuristic(lp.pick, &q, lp.mu);
+    let h = inst.heuristics(&lp, &q);
     offer(inst, h, &mut out.incumbent);
     out
+}
+
+/// Fixed-point scale of the Lagrangian values in the suffix LP (`2^16` per micro-person or THB).
+const FIX: f64 = 65_536.0;
+
+/// The LP of the Lagrangian over the classes not yet decided, for any budget left: every
+/// class's hull increments (for profits `q`) sorted once by slope, in two Fenwick trees (price
+/// and value, the value in fixed point rounded up) from which a decided class's increments are
+/// removed and put back as the search goes down and up. A query walks down the tree to the
+/// longest prefix that fits and adds the next increment's fraction: `O(log m)` for `m`
+/// increments. Integer sums, so no rounding drifts however often classes come and go.
+struct SuffixLp {
+    /// Per sorted position: price and fixed-point value of the increment, and its slope.
+    dp: Vec<u64>,
+    dv: Vec<i128>,
+    slope: Vec<f64>,
+    /// Fenwick trees (1-based) over the active positions.
+    tree_p: Vec<u128>,
+    tree_v: Vec<i128>,
+    /// Per class: its increments' sorted positions.
+    of_class: Vec<Vec<u32>>,
+    /// Highest power of two not above the number of positions.
+    top: usize,
+}
+
+impl SuffixLp {
+    fn new(inst: &Instance, q: &[f64]) -> Self {
+        let mut incs: Vec<(f64, u64, f64, u32)> = Vec::new();
+        let mut hull: Vec<(u64, f64)> = Vec::new();
+        for (c, class) in inst.classes.iter().enumerate() {
+            let mut start = (0u64, 0.0f64);
+            for o in class.start..class.end {
+                if inst.price[o as usize] == 0 && q[o as usize] > start.1 {
+                    start = (0, q[o as usize]);
+                }
+            }
+            hull.clear();
+            hull.push(start);
+            for o in class.start..class.end {
+                let (p, v) = (inst.price[o as usize], q[o as usize]);
+                if p == 0 || v <= hull[hull.len() - 1].1 {
+                    continue;
+                }
+                while hull.len() >= 2 {
+                    let a = hull[hull.len() - 2];
+                    let b = hull[hull.len() - 1];
+                    if (b.1 - a.1) * (p - b.0) as f64 > (v - b.1) * (b.0 - a.0) as f64 {
+                        break;
+                    }
+                    hull.pop();
+                }
+                hull.push((p, v));
+            }
+            for w in hull.windows(2) {
+                let dp = w[1].0 - w[0].0;
+                let dv = w[1].1 - w[0].1;
+                incs.push((dv / dp as f64, dp, dv, c as u32));
+            }
+        }
+        incs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.3.cmp(&b.3)));
+        let m = incs.len();
+        let mut lp = Self {
+            dp: Vec::with_capacity(m),
+            dv: Vec::with_capacity(m),
+            slope: Vec::with_capacity(m),
+            tree_p: vec![0; m + 1],
+            tree_v: vec![0; m + 1],
+            of_class: vec![Vec::new(); inst.classes.len()],
+            top: if m == 0 { 0 } else { 1 << m.ilog2() },
+        };
+        for (k, &(slope, dp, dv, c)) in incs.iter().enumerate() {
+            lp.dp.push(dp);
+            // Rounded up: the sums bound the real values from above.
+            lp.dv.push((dv * FIX).ceil() as i128 + 1);
+            lp.slope.push(slope);
+            lp.of_class[c as usize].push(k as u32);
+        }
+        // Linear-time Fenwick construction with every increment active.
+        for k in 0..m {
+            let i = k + 1;
+            lp.tree_p[i] += u128::from(lp.dp[k]);
+            lp.tree_v[i] += lp.dv[k];
+            let parent = i + (i & i.wrapping_neg());
+            if parent <= m {
+                let (tp, tv) = (lp.tree_p[i], lp.tree_v[i]);
+                lp.tree_p[parent] += tp;
+                lp.tree_v[parent] += tv;
+            }
+        }
+        lp
+    }
+
+    /// Removes (`on == false`) or puts back the increments of class `c`.
+    fn set(&mut self, c: usize, on: bool) {
+        let m = self.dp.len();
+        for &k in &self.of_class[c] {
+            let (p, v) = (u128::from(self.dp[k as usize]), self.dv[k as usize]);
+            let mut i = k as usize + 1;
+            while i <= m {
+                if on {
+                    self.tree_p[i] += p;
+                    self.tree_v[i] += v;
+                } else {
+                    self.tree_p[i] -= p;
+                    self.tree_v[i] -= v;
+                }
+                i += i & i.wrapping_neg();
+            }
+        }
+    }
+
+    /// An upper bound, in fixed point, on the Lagrangian value the active classes' hulls add
+    /// (beyond their starts) within `cap`.
+    fn value(&self, cap: u64) -> f64 {
+        let m = self.dp.len();
+        let (mut pos, mut used, mut got) = (0usize, 0u128, 0i128);
+        let mut step = self.top;
+        while step > 0 {
+            let next = pos + step;
+            if next <= m && used + self.tree_p[next] <= u128::from(cap) {
+                pos = next;
+                used += self.tree_p[next];
+                got += self.tree_v[next];
+            }
+            step >>= 1;
+        }
+        // `pos` increments fit; the next one (position `pos`, 0-based) is active and does not.
+        let mut v = got as f64 / FIX;
+        if pos < m {
+            v += self.slope[pos] * (u128::from(cap) - used) as f64;
+        }
+        v
+    }
+}
+
+/// Slots of the branch and bound's table of visited states.
+const MEMO_SLOTS: usize = 1 << 18;
+
+/// Visited states of the branch and bound, as a cache: per (depth, spent, row sums) the best
+/// value seen. Two partial plans at the same depth with the same spend and the same row sums
+/// have the same completions, feasible alike, so the one of lower value cannot lead anywhere
+/// the other does not lead to with more: it is pruned. Rows whose coefficients are all `<= 0`
+/// (minimum counts, coverage) only go down, so once met their sums are stored as the
+/// right-hand side: "met" is one state. Keys are compared whole (no false match); a full slot
+/// is overwritten, which only forgets.
+struct Memo {
+    /// Per slot: `[depth, spent, sums.., value]`; depth `-1` marks an empty slot.
+    slots: Vec<i128>,
+    stride: usize,
+    /// Per row: clamp the sum at the right-hand side.
+    clamp: Vec<bool>,
+    key: Vec<i128>,
+}
+
+impl Memo {
+    fn new(inst: &Instance, slots: usize) -> Self {
+        let rows = inst.rows;
+        let clamp = (0..rows)
+            .map(|j| (0..inst.price.len()).all(|o| inst.coef[o * rows + j] <= 0))
+            .collect();
+        let stride = rows + 3;
+        let mut table = vec![0i128; slots * stride];
+        for slot in table.chunks_exact_mut(stride) {
+            slot[0] = -1;
+        }
+        Self {
+            slots: table,
+            stride,
+            clamp,
+            key: vec![0; rows + 2],
+        }
+    }
+
+    /// True when a state at `depth` with the same key and at least `s`'s value was seen;
+    /// otherwise records `s`.
+    fn seen(&mut self, inst: &Instance, depth: usize, s: &State) -> bool {
+        self.key[0] = depth as i128;
+        self.key[1] = i128::from(s.spent);
+        for j in 0..inst.rows {
+            let x = s.sums[j];
+            self.key[2 + j] = if self.clamp[j] { x.max(inst.rhs[j]) } else { x };
+        }
+        let mut h: u64 = 0x9E37_79B9_7F4A_7C15;
+        for &k in &self.key {
+            h = (h ^ (k as u64) ^ ((k >> 64) as u64)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            h ^= h >> 31;
+        }
+        let n = self.slots.len() / self.stride;
+        let slot = (h as usize) & (n - 1);
+        let at = slot * self.stride;
+        let entry = &mut self.slots[at..at + self.stride];
+        let last = self.stride - 1;
+        if entry[..last] == self.key[..] {
+            if entry[last] >= s.value {
+                return true;
+            }
+            entry[last] = s.value;
+            return false;
+        }
+        entry[..last].copy_from_slice(&self.key);
+        entry[last] = s.value;
+        false
+    }
 }
 
 /// The branch and bound's result.
@@ -686,7 +966,15 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
     let n = inst.classes.len();
     let rows = inst.rows;
     let u = inst.reduced(&q, mu);
-    let order = inst.class_order(&q, mu);
+    let order = match std::env::var("KOL_ORDER").as_deref() {
+        Ok("price") | Err(_) => {
+            let mut o: Vec<usize> = (0..inst.classes.len()).collect();
+            let top = |c: usize| { let k = inst.classes[c]; (k.start..k.end).map(|x| inst.price[x as usize]).max().unwrap_or(0) };
+            o.sort_by(|&a, &b| top(b).cmp(&top(a)).then(a.cmp(&b)));
+            o
+        }
+        _ => inst.class_order(&q, mu),
+    };
     // Constant part of the bound: mu * cap + lambda . b (scaled).
     let mut constant = mu * inst.cap as f64;
     for j in 0..rows {
@@ -721,11 +1009,45 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
         })
         .collect();
 
+    // The suffix LP: its starts (best free option per class) as suffix sums over the order,
+    // its hull increments in the Fenwick trees.
+    let mut suffix_lp = SuffixLp::new(inst, &q);
+    let mut suf_start = vec![0.0; n + 1];
+    for k in (0..n).rev() {
+        let class = inst.classes[order[k]];
+        let start = (class.start..class.end)
+            .filter(|&o| inst.price[o as usize] == 0)
+            .map(|o| q[o as usize])
+            .fold(0.0f64, f64::max);
+        suf_start[k] = suf_start[k + 1] + start;
+    }
+    let lambda_b = constant - mu * inst.cap as f64;
+    if std::env::var_os("KOL_DEBUG_DUAL").is_some() {
+        let (mut q2, mut incs2) = (Vec::new(), Vec::new());
+        for f in [0.0, 0.5, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.5, 2.0] {
+            let l: Vec<f64> = d.lambda.iter().map(|x| x * f).collect();
+            let lp = inst.lp(&l, &mut q2, &mut incs2);
+            eprintln!("dual at {f}: {:.1} grad {:?}", lp.dual, lp.grad);
+        }
+    }
+    if std::env::var_os("KOL_DEBUG_BB").is_some() {
+        eprintln!(
+            "bb: n {n} rows {rows} dual {:.1} strong root {:.1} incumbent {:?} lambda {:?} mu {}",
+            d.bound,
+            suf_start[0] + suffix_lp.value(inst.cap) + lambda_b + margin,
+            incumbent.as_ref().map(|b| b.value),
+            d.lambda,
+            mu
+        );
+    }
+
+    let mut memo = Memo::new(inst, std::env::var("KOL_MEMO").ok().and_then(|v| v.parse().ok()).map_or(MEMO_SLOTS, |b: u32| 1usize << b));
     let mut best = incumbent;
     let mut s = inst.empty();
     let mut cursor = vec![0usize; n + 1];
-    // Sum of reduced profits of the decided classes.
+    // Sums over the decided classes: reduced profits (`q - mu p`), and Lagrangian profits.
     let mut acc = vec![0.0f64; n + 1];
+    let mut acc_q = vec![0.0f64; n + 1];
     let mut depth = 0usize;
     let mut work = 0u64;
     let prunes = |s: &State, depth: usize| -> bool {
@@ -757,9 +1079,14 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
         }
         let opts = &options[depth];
         let k = cursor[depth];
+        if k == 0 {
+            // Deciding this class: it leaves the suffix LP.
+            suffix_lp.set(order[depth], false);
+        }
         if k >= opts.len() {
-            // Exhausted: undo this depth's pick and back up.
+            // Exhausted: undo this depth's pick, put the class back and back up.
             inst.switch(&mut s, order[depth], NO);
+            suffix_lp.set(order[depth], true);
             cursor[depth] = 0;
             if depth == 0 {
                 return Search {
@@ -779,20 +1106,285 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
             continue;
         }
         cursor[depth] = k + 1;
+        // The stronger bound: the suffix LP within the budget this option leaves.
+        let c = order[depth];
+        let held = s.pick[c];
+        let before = s.spent - if held == NO { 0 } else { inst.price[held as usize] };
+        let (p, qo) = if o == NO {
+            (0, 0.0)
+        } else {
+            (inst.price[o as usize], q[o as usize])
+        };
+        let Some(left) = inst.cap.checked_sub(before + p) else {
+            continue;
+        };
+        if let Some(t) = threshold {
+            let strong = acc_q[depth]
+                + qo
+                + suf_start[depth + 1]
+                + suffix_lp.value(left)
+                + lambda_b
+                + margin;
+            if strong < t + 1.0 {
+                continue;
+            }
+        }
         work += 1;
+        if work % 10_000_000 == 0 && std::env::var_os("KOL_DEBUG_BB").is_some() {
+            eprintln!("bb: work {work} depth {depth} best {:?}", best.as_ref().map(|b| b.value));
+        }
         if work > limit {
             return Search {
                 best,
                 finished: false,
             };
         }
-        inst.switch(&mut s, order[depth], o);
-        if prunes(&s, depth + 1) {
+        inst.switch(&mut s, c, o);
+        if prunes(&s, depth + 1) || memo.seen(inst, depth + 1, &s) {
             continue;
         }
         acc[depth + 1] = acc[depth] + r;
+        acc_q[depth + 1] = acc_q[depth] + qo;
         depth += 1;
         cursor[depth] = 0;
+    }
+}
+
+/// The exact search: a dynamic programme over the KOLs, one at a time, on partial plans
+/// (spend, row sums, value), in the spirit of the unconstrained solver's core programme.
+///
+/// Each partial plan of the previous KOLs is extended by every option of the next (or none).
+/// A child is dropped when it breaks the budget, when a row can no longer be met (suffix sums
+/// of each row's most favourable coefficients), when its bound (its Lagrangian profit plus the
+/// suffix LP of the KOLs still to decide within the budget it leaves, see [`SuffixLp`]) cannot
+/// beat the incumbent, or when another child has the same row sums (rows that only go down
+/// counted as met once met), no more spend and at least its value: every completion of the
+/// dropped one completes the other, as feasible and worth more. Children that meet every row as
+/// they are update the incumbent. When the last KOL is done the incumbent is optimal; the work
+/// (children made) is checked against `limit` before each KOL.
+fn dynamic_programme(inst: &Instance, d: &Dual, incumbent: State, limit: u64) -> Search {
+    let mut q = Vec::new();
+    inst.profits(&d.lambda, &mut q);
+    let n = inst.classes.len();
+    let rows = inst.rows;
+    let order = match std::env::var("KOL_ORDER").as_deref() {
+        Ok("price") | Err(_) => {
+            let mut o: Vec<usize> = (0..inst.classes.len()).collect();
+            let top = |c: usize| { let k = inst.classes[c]; (k.start..k.end).map(|x| inst.price[x as usize]).max().unwrap_or(0) };
+            o.sort_by(|&a, &b| top(b).cmp(&top(a)).then(a.cmp(&b)));
+            o
+        }
+        Ok("core") => {
+            let u = inst.reduced(&q, d.mu);
+            let mut o: Vec<usize> = (0..inst.classes.len()).collect();
+            o.sort_by(|&a, &b| u[a].abs().total_cmp(&u[b].abs()).then(a.cmp(&b)));
+            o
+        }
+        _ => inst.class_order(&q, d.mu),
+    };
+    let margin = inst.margin(&d.lambda, d.mu);
+    let lambda_b: f64 = (0..rows)
+        .map(|j| d.lambda[j] * inst.rhs[j] as f64 / inst.scale[j])
+        .sum();
+    // Suffix sums over the order: each row's most favourable coefficient, the LP's starts.
+    let mut suf_min = vec![0i128; (n + 1) * rows];
+    let mut suf_start = vec![0.0; n + 1];
+    for k in (0..n).rev() {
+        let class = inst.classes[order[k]];
+        for j in 0..rows {
+            let m = (class.start..class.end)
+                .map(|o| inst.a(o, j))
+                .fold(0i64, i64::min);
+            suf_min[k * rows + j] = suf_min[(k + 1) * rows + j] + i128::from(m);
+        }
+        let start = (class.start..class.end)
+            .filter(|&o| inst.price[o as usize] == 0)
+            .map(|o| q[o as usize])
+            .fold(0.0f64, f64::max);
+        suf_start[k] = suf_start[k + 1] + start;
+    }
+    let clamp: Vec<bool> = (0..rows)
+        .map(|j| (0..inst.price.len()).all(|o| inst.coef[o * rows + j] <= 0))
+        .collect();
+    let mut suffix_lp = SuffixLp::new(inst, &q);
+    // The widest row (largest scale above 1, not clamped): dominance compares it as an order,
+    // the other rows by equality.
+    let wide = (0..rows)
+        .filter(|&j| !clamp[j] && inst.scale[j] > 1.0)
+        .max_by(|&a, &b| inst.scale[a].total_cmp(&inst.scale[b]));
+    let mut ranks: Vec<i128> = Vec::new();
+    let mut fenwick: Vec<i128> = Vec::new();
+
+    // The layers: per kept partial plan, its parent in the previous layer and its option.
+    let mut trail: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
+    let mut best = incumbent;
+    // The current layer: spend, value, row sums (flat).
+    let mut spent: Vec<u64> = vec![0];
+    let mut value: Vec<i128> = vec![0];
+    let mut sums: Vec<i128> = vec![0; rows];
+    let mut work = 0u64;
+    // Children of one layer.
+    let mut c_spent: Vec<u64> = Vec::new();
+    let mut c_value: Vec<i128> = Vec::new();
+    let mut c_sums: Vec<i128> = Vec::new();
+    let mut c_from: Vec<(u32, u32)> = Vec::new();
+    let mut keys: Vec<i128> = Vec::new();
+    let mut idx: Vec<u32> = Vec::new();
+    let rebuild = |trail: &[Vec<(u32, u32)>], layer: usize, mut at: u32, last: u32| -> Vec<u32> {
+        let mut pick = vec![NO; n];
+        pick[order[layer]] = last;
+        for k in (0..layer).rev() {
+            let (parent, o) = trail[k][at as usize];
+            pick[order[k]] = o;
+            at = parent;
+        }
+        pick
+    };
+    for k in 0..n {
+        if work > limit {
+            return Search {
+                best: Some(best),
+                finished: false,
+            };
+        }
+        let c = order[k];
+        let class = inst.classes[c];
+        suffix_lp.set(c, false);
+        c_spent.clear();
+        c_value.clear();
+        c_sums.clear();
+        c_from.clear();
+        let threshold = best.value as f64 + 1.0;
+        for si in 0..spent.len() {
+            let base = &sums[si * rows..(si + 1) * rows];
+            for o in (class.start..class.end).chain(std::iter::once(NO)) {
+                work += 1;
+                let p = if o == NO { 0 } else { inst.price[o as usize] };
+                let Some(left) = inst.cap.checked_sub(spent[si] + p) else {
+                    continue;
+                };
+                let mut ok = true;
+                let mut qsum = 0.0;
+                let mut met = true;
+                for j in 0..rows {
+                    let x = base[j] + i128::from(inst.a(o, j));
+                    if x + suf_min[(k + 1) * rows + j] > inst.rhs[j] {
+                        ok = false;
+                        break;
+                    }
+                    met &= x <= inst.rhs[j];
+                    qsum -= d.lambda[j] * x as f64 / inst.scale[j];
+                }
+                if !ok {
+                    continue;
+                }
+                let v = value[si] + if o == NO { 0 } else { i128::from(inst.value[o as usize]) };
+                let bound =
+                    v as f64 + qsum + suf_start[k + 1] + suffix_lp.value(left) + lambda_b + margin;
+                if bound < threshold {
+                    continue;
+                }
+                if met && v > best.value {
+                    // Meets every row with nothing more: a better plan.
+                    let pick = rebuild(&trail, k, si as u32, o);
+                    best = inst.state_of(pick);
+                }
+                c_spent.push(spent[si] + p);
+                c_value.push(v);
+                for j in 0..rows {
+                    c_sums.push(base[j] + i128::from(inst.a(o, j)));
+                }
+                c_from.push((si as u32, o));
+            }
+        }
+        // Dominance among the children: a child is dropped when another has no more spend,
+        // at least its value and no larger sum in any row. Children are grouped by their
+        // (clamped) sums in every row but the widest, sorted by spend up and value down; in a
+        // group, a Fenwick tree over the widest row's sums keeps the best value seen at or
+        // below each sum, so each check is `O(log m)`.
+        let m = c_spent.len();
+        keys.clear();
+        for i in 0..m {
+            for j in 0..rows {
+                let x = c_sums[i * rows + j];
+                keys.push(if clamp[j] { x.max(inst.rhs[j]) } else { x });
+            }
+        }
+        idx.clear();
+        idx.extend(0..m as u32);
+        let kr = &keys;
+        let gkey = |i: usize| {
+            (0..rows)
+                .filter(move |&j| wide != Some(j))
+                .map(move |j| kr[i * rows + j])
+        };
+        idx.sort_unstable_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            gkey(a)
+                .cmp(gkey(b))
+                .then(c_spent[a].cmp(&c_spent[b]))
+                .then(c_value[b].cmp(&c_value[a]))
+        });
+        let mut layer: Vec<(u32, u32)> = Vec::with_capacity(m);
+        let (mut n_spent, mut n_value, mut n_sums) = (
+            Vec::with_capacity(m),
+            Vec::with_capacity(m),
+            Vec::with_capacity(m * rows),
+        );
+        let mut g = 0;
+        while g < m {
+            let first = idx[g] as usize;
+            let mut e = g + 1;
+            while e < m && gkey(idx[e] as usize).eq(gkey(first)) {
+                e += 1;
+            }
+            // The group idx[g..e]: its widest-row sums, ranked.
+            let wide_of = |i: usize| wide.map_or(0, |w| kr[i * rows + w]);
+            ranks.clear();
+            ranks.extend(idx[g..e].iter().map(|&i| wide_of(i as usize)));
+            ranks.sort_unstable();
+            ranks.dedup();
+            fenwick.clear();
+            fenwick.resize(ranks.len() + 1, i128::MIN);
+            for &i in &idx[g..e] {
+                let i = i as usize;
+                let r = ranks.partition_point(|&x| x < wide_of(i)) + 1;
+                // Best value among the kept children with a sum at or below this one.
+                let mut seen = i128::MIN;
+                let mut at = r;
+                while at > 0 {
+                    seen = seen.max(fenwick[at]);
+                    at &= at - 1;
+                }
+                if seen >= c_value[i] {
+                    continue;
+                }
+                let mut at = r;
+                while at < fenwick.len() {
+                    fenwick[at] = fenwick[at].max(c_value[i]);
+                    at += at & at.wrapping_neg();
+                }
+                layer.push(c_from[i]);
+                n_spent.push(c_spent[i]);
+                n_value.push(c_value[i]);
+                n_sums.extend_from_slice(&c_sums[i * rows..(i + 1) * rows]);
+            }
+            g = e;
+        }
+        if std::env::var_os("KOL_DEBUG_DP").is_some() && (k % 10 == 0 || layer.len() > 100_000) {
+            eprintln!("dp: layer {k} children {m} kept {} work {work} best {}", layer.len(), best.value);
+        }
+        trail.push(layer);
+        spent = n_spent;
+        value = n_value;
+        sums = n_sums;
+        if spent.is_empty() {
+            break;
+        }
+    }
+    Search {
+        best: Some(best),
+        finished: true,
     }
 }
 
@@ -845,7 +1437,12 @@ struct Solved {
 }
 
 fn solve_inst(inst: &Instance, exact: Option<u64>) -> Result<Solved> {
-    let d = dual(inst, GREEDY_ITERATIONS, None);
+    let iterations = if exact.is_some() {
+        EXACT_ITERATIONS
+    } else {
+        GREEDY_ITERATIONS
+    };
+    let d = dual(inst, iterations, None);
     let infeasible = |limit| OptimizerError::InfeasibleConstraints {
         conflict: conflict(inst, limit),
     };
@@ -877,7 +1474,10 @@ fn solve_inst(inst: &Instance, exact: Option<u64>) -> Result<Solved> {
             })
         }
         Some(limit) => {
-            let s = branch_and_bound(inst, &d, d.incumbent.clone(), limit);
+            let s = match d.incumbent.clone() {
+                Some(incumbent) if std::env::var_os("KOL_DFS").is_none() => dynamic_programme(inst, &d, incumbent, limit),
+                other => branch_and_bound(inst, &d, other, limit),
+            };
             match (s.best, s.finished) {
                 (Some(b), true) => Ok(Solved {
                     bound: b.value as f64,
@@ -893,6 +1493,19 @@ fn solve_inst(inst: &Instance, exact: Option<u64>) -> Result<Solved> {
                 (None, false) => Err(OptimizerError::ConstraintsUndecided { limit }),
             }
         }
+    }
+}
+
+/// A proven upper bound on the free (not pinned) effective reach, in micro-people, of every
+/// plan that meets the side constraints: the Lagrangian bound of the greedy's subgradient phase
+/// (0 when that proves no plan meets them).
+pub(crate) fn reach_bound(problem: &Problem, side: &Compiled) -> u128 {
+    let inst = Instance::new(problem, side, Goal::MaxReach, 0);
+    let d = dual(&inst, GREEDY_ITERATIONS, None);
+    if d.bound < inst.floor() {
+        0
+    } else {
+        d.bound.floor() as u128
     }
 }
 

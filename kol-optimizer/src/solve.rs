@@ -56,11 +56,21 @@ pub enum Method {
 }
 
 impl Problem {
-    /// The LP-relaxation value: no plan within the budget (with the same pins and exclusions)
-    /// reaches more. O(n log n) in the number of items.
+    /// No plan within the budget (with the same pins, exclusions and side constraints) reaches
+    /// more.
+    ///
+    /// Without side constraints, the LP-relaxation value, in O(n log n) for n items. With them,
+    /// the smaller of that and the Lagrangian bound [`Problem::try_greedy`] reports (the same
+    /// work as one constrained greedy); the pinned reach alone when that bound proves that no
+    /// plan meets them.
     pub fn upper_bound(&self) -> EffectiveReach {
         let model = Model::new(self);
-        EffectiveReach::from_micros(model.pinned_reach + model.relaxation().bound)
+        let lp = model.relaxation().bound;
+        let free = match &self.side {
+            Some(side) => lp.min(crate::side::reach_bound(self, side)),
+            None => lp,
+        };
+        EffectiveReach::from_micros(model.pinned_reach + free)
     }
 
     /// The greedy plan, in O(n log n) time and O(n) memory.
