@@ -407,6 +407,7 @@ impl Instance {
 
     /// Moves single KOLs until every row and the budget hold; false if stuck.
     fn repair(&self, s: &mut State, q: &[f64], mu: f64) -> bool {
+        self.give_back(s, q);
         let mut sums = vec![0i128; self.rows];
         let steps = 4 * self.classes.len() + 100;
         for _ in 0..steps {
@@ -462,6 +463,49 @@ impl Instance {
             }
         }
         self.violation(s.spent, &s.sums) == 0.0
+    }
+
+    /// When only the budget is broken: moves to cheaper options (or none) that keep every row,
+    /// by increasing Lagrangian profit given up per THB saved, until the plan fits. One sort,
+    /// where a move at a time over every option would cost a pass per move.
+    fn give_back(&self, s: &mut State, q: &[f64]) {
+        if s.spent <= self.cap || s.sums.iter().zip(&self.rhs).any(|(x, b)| x > b) {
+            return;
+        }
+        let mut moves: Vec<(f64, u32, u32, u32)> = Vec::new();
+        for (c, class) in self.classes.iter().enumerate() {
+            let cur = s.pick[c];
+            if cur == NO {
+                continue;
+            }
+            let (cq, cp) = (q[cur as usize], self.price[cur as usize]);
+            for o in (class.start..class.end).chain(std::iter::once(NO)) {
+                let (qo, p) = if o == NO {
+                    (0.0, 0)
+                } else {
+                    (q[o as usize], self.price[o as usize])
+                };
+                if p < cp {
+                    moves.push(((cq - qo) / (cp - p) as f64, c as u32, cur, o));
+                }
+            }
+        }
+        moves.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        for &(_, c, from, o) in &moves {
+            if s.spent <= self.cap {
+                break;
+            }
+            let c = c as usize;
+            if s.pick[c] != from {
+                continue;
+            }
+            let rows_hold = (0..self.rows).all(|j| {
+                s.sums[j] - i128::from(self.a(from, j)) + i128::from(self.a(o, j)) <= self.rhs[j]
+            });
+            if rows_hold {
+                self.switch(s, c, o);
+            }
+        }
     }
 
     /// Would moving class `c` to `o` keep the plan feasible?
@@ -610,16 +654,12 @@ impl Instance {
 
     fn heuristic(&self, pick: Vec<u32>, q: &[f64], mu: f64) -> Option<State> {
         let mut s = self.state_of(pick);
-        let dbg = std::env::var_os("KOL_DEBUG_H").is_some();
-        if dbg { eprintln!("h: start value {} spent {} cap {} viol {}", s.value, s.spent, self.cap, self.violation(s.spent, &s.sums)); }
         if !self.repair(&mut s, q, mu) {
             return None;
         }
-        if dbg { eprintln!("h: repaired value {} spent {}", s.value, s.spent); }
         let order = self.class_order(q, mu);
         self.fill_by_efficiency(&mut s, q);
         self.fill(&mut s, q, mu, &order);
-        if dbg { eprintln!("h: filled value {} spent {}", s.value, s.spent); }
         Some(s)
     }
 
@@ -679,8 +719,9 @@ fn offer(inst: &Instance, s: Option<State>, best: &mut Option<State>) {
     }
 }
 
-/// Subgradient optimization of the multipliers, with the repair heuristic along the way.
-fn dual(inst: &Instance, iterations: usize, start: Option<State>) -> Dual {
+/// Subgradient optimization of the multipliers, with the repair heuristic every `every`
+/// iterations (and from the best multipliers at the end).
+fn dual(inst: &Instance, iterations: usize, every: usize) -> Dual {
     let mut q = Vec::new();
     let mut incs = Vec::new();
     let mut lambda = vec![0.0; inst.rows];
@@ -690,7 +731,6 @@ fn dual(inst: &Instance, iterations: usize, start: Option<State>) -> Dual {
         mu: 0.0,
         incumbent: None,
     };
-    offer(inst, start, &mut out.incumbent);
     let mut theta = 1.0;
     let mut stall = 0;
     for it in 0..iterations.max(1) {
@@ -708,7 +748,7 @@ fn dual(inst: &Instance, iterations: usize, start: Option<State>) -> Dual {
                 stall = 0;
             }
         }
-        if it == 0 || it % 16 == 15 {
+        if it % every == 0 {
             let h = inst.heuristics(&lp, &q);
             offer(inst, h, &mut out.incumbent);
         }
@@ -966,15 +1006,7 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
     let n = inst.classes.len();
     let rows = inst.rows;
     let u = inst.reduced(&q, mu);
-    let order = match std::env::var("KOL_ORDER").as_deref() {
-        Ok("price") | Err(_) => {
-            let mut o: Vec<usize> = (0..inst.classes.len()).collect();
-            let top = |c: usize| { let k = inst.classes[c]; (k.start..k.end).map(|x| inst.price[x as usize]).max().unwrap_or(0) };
-            o.sort_by(|&a, &b| top(b).cmp(&top(a)).then(a.cmp(&b)));
-            o
-        }
-        _ => inst.class_order(&q, mu),
-    };
+    let order = inst.class_order(&q, mu);
     // Constant part of the bound: mu * cap + lambda . b (scaled).
     let mut constant = mu * inst.cap as f64;
     for j in 0..rows {
@@ -1022,26 +1054,8 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
         suf_start[k] = suf_start[k + 1] + start;
     }
     let lambda_b = constant - mu * inst.cap as f64;
-    if std::env::var_os("KOL_DEBUG_DUAL").is_some() {
-        let (mut q2, mut incs2) = (Vec::new(), Vec::new());
-        for f in [0.0, 0.5, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.5, 2.0] {
-            let l: Vec<f64> = d.lambda.iter().map(|x| x * f).collect();
-            let lp = inst.lp(&l, &mut q2, &mut incs2);
-            eprintln!("dual at {f}: {:.1} grad {:?}", lp.dual, lp.grad);
-        }
-    }
-    if std::env::var_os("KOL_DEBUG_BB").is_some() {
-        eprintln!(
-            "bb: n {n} rows {rows} dual {:.1} strong root {:.1} incumbent {:?} lambda {:?} mu {}",
-            d.bound,
-            suf_start[0] + suffix_lp.value(inst.cap) + lambda_b + margin,
-            incumbent.as_ref().map(|b| b.value),
-            d.lambda,
-            mu
-        );
-    }
 
-    let mut memo = Memo::new(inst, std::env::var("KOL_MEMO").ok().and_then(|v| v.parse().ok()).map_or(MEMO_SLOTS, |b: u32| 1usize << b));
+    let mut memo = Memo::new(inst, MEMO_SLOTS);
     let mut best = incumbent;
     let mut s = inst.empty();
     let mut cursor = vec![0usize; n + 1];
@@ -1130,9 +1144,6 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
             }
         }
         work += 1;
-        if work % 10_000_000 == 0 && std::env::var_os("KOL_DEBUG_BB").is_some() {
-            eprintln!("bb: work {work} depth {depth} best {:?}", best.as_ref().map(|b| b.value));
-        }
         if work > limit {
             return Search {
                 best,
@@ -1153,35 +1164,46 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
 /// The exact search: a dynamic programme over the KOLs, one at a time, on partial plans
 /// (spend, row sums, value), in the spirit of the unconstrained solver's core programme.
 ///
-/// Each partial plan of the previous KOLs is extended by every option of the next (or none).
-/// A child is dropped when it breaks the budget, when a row can no longer be met (suffix sums
-/// of each row's most favourable coefficients), when its bound (its Lagrangian profit plus the
-/// suffix LP of the KOLs still to decide within the budget it leaves, see [`SuffixLp`]) cannot
-/// beat the incumbent, or when another child has the same row sums (rows that only go down
-/// counted as met once met), no more spend and at least its value: every completion of the
-/// dropped one completes the other, as feasible and worth more. Children that meet every row as
-/// they are update the incumbent. When the last KOL is done the incumbent is optimal; the work
-/// (children made) is checked against `limit` before each KOL.
-fn dynamic_programme(inst: &Instance, d: &Dual, incumbent: State, limit: u64) -> Search {
+/// The KOLs go in by decreasing price of their dearest option (the big decisions first; the
+/// many small KOLs at the end, where partial plans merge most). Each partial plan of the
+/// previous KOLs is extended by every option of the next (or none). A child is dropped when it
+/// breaks the budget, when a row can no longer be met (suffix sums of each row's most
+/// favourable coefficients), when its bound (its Lagrangian profit plus the suffix LP of the
+/// KOLs still to decide within the budget it leaves, see [`SuffixLp`]) cannot beat the
+/// incumbent, or when it is dominated: another child has no more spend, at least its value and
+/// no larger sum in any row (rows that only go down counted as met once met), so every
+/// completion of the dropped one completes the other, as feasible and worth more. Children are
+/// grouped by their sums in every row but the widest; in a group, sorted by spend up and value
+/// down, a Fenwick tree over the widest row's sums holds the best value seen at or below each
+/// sum, so each check is `O(log m)`. Children that meet every row as they are update the
+/// incumbent; when the last KOL is done the incumbent is optimal. The work (children made) is
+/// checked against `limit` before each KOL.
+///
+/// With an `aspiration` above the incumbent, children that cannot reach it are dropped too:
+/// the search is then much smaller, and its result says either "the optimum" (when its best
+/// reaches the aspiration) or "no plan reaches the aspiration" (a proven bound); see
+/// [`exact_by_aspiration`]. `work` counts the children made, against `limit`.
+fn dynamic_programme(
+    inst: &Instance,
+    d: &Dual,
+    incumbent: State,
+    limit: u64,
+    aspiration: f64,
+    work: &mut u64,
+) -> Search {
     let mut q = Vec::new();
     inst.profits(&d.lambda, &mut q);
     let n = inst.classes.len();
     let rows = inst.rows;
-    let order = match std::env::var("KOL_ORDER").as_deref() {
-        Ok("price") | Err(_) => {
-            let mut o: Vec<usize> = (0..inst.classes.len()).collect();
-            let top = |c: usize| { let k = inst.classes[c]; (k.start..k.end).map(|x| inst.price[x as usize]).max().unwrap_or(0) };
-            o.sort_by(|&a, &b| top(b).cmp(&top(a)).then(a.cmp(&b)));
-            o
-        }
-        Ok("core") => {
-            let u = inst.reduced(&q, d.mu);
-            let mut o: Vec<usize> = (0..inst.classes.len()).collect();
-            o.sort_by(|&a, &b| u[a].abs().total_cmp(&u[b].abs()).then(a.cmp(&b)));
-            o
-        }
-        _ => inst.class_order(&q, d.mu),
+    let dearest = |c: usize| {
+        let k = inst.classes[c];
+        (k.start..k.end)
+            .map(|o| inst.price[o as usize])
+            .max()
+            .unwrap_or(0)
     };
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| dearest(b).cmp(&dearest(a)).then(a.cmp(&b)));
     let margin = inst.margin(&d.lambda, d.mu);
     let lambda_b: f64 = (0..rows)
         .map(|j| d.lambda[j] * inst.rhs[j] as f64 / inst.scale[j])
@@ -1206,30 +1228,15 @@ fn dynamic_programme(inst: &Instance, d: &Dual, incumbent: State, limit: u64) ->
     let clamp: Vec<bool> = (0..rows)
         .map(|j| (0..inst.price.len()).all(|o| inst.coef[o * rows + j] <= 0))
         .collect();
-    let mut suffix_lp = SuffixLp::new(inst, &q);
-    // The widest row (largest scale above 1, not clamped): dominance compares it as an order,
-    // the other rows by equality.
+    // The widest row (largest scale above 1, not clamped): compared as an order; the other
+    // rows by equality (the group).
     let wide = (0..rows)
         .filter(|&j| !clamp[j] && inst.scale[j] > 1.0)
         .max_by(|&a, &b| inst.scale[a].total_cmp(&inst.scale[b]));
-    let mut ranks: Vec<i128> = Vec::new();
-    let mut fenwick: Vec<i128> = Vec::new();
+    let mut suffix_lp = SuffixLp::new(inst, &q);
 
-    // The layers: per kept partial plan, its parent in the previous layer and its option.
+    // Per layer: each kept partial plan's parent in the previous layer and its option.
     let mut trail: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
-    let mut best = incumbent;
-    // The current layer: spend, value, row sums (flat).
-    let mut spent: Vec<u64> = vec![0];
-    let mut value: Vec<i128> = vec![0];
-    let mut sums: Vec<i128> = vec![0; rows];
-    let mut work = 0u64;
-    // Children of one layer.
-    let mut c_spent: Vec<u64> = Vec::new();
-    let mut c_value: Vec<i128> = Vec::new();
-    let mut c_sums: Vec<i128> = Vec::new();
-    let mut c_from: Vec<(u32, u32)> = Vec::new();
-    let mut keys: Vec<i128> = Vec::new();
-    let mut idx: Vec<u32> = Vec::new();
     let rebuild = |trail: &[Vec<(u32, u32)>], layer: usize, mut at: u32, last: u32| -> Vec<u32> {
         let mut pick = vec![NO; n];
         pick[order[layer]] = last;
@@ -1240,145 +1247,148 @@ fn dynamic_programme(inst: &Instance, d: &Dual, incumbent: State, limit: u64) ->
         }
         pick
     };
+    let mut best = incumbent;
+    // The current layer: spend, value, Lagrangian profit, row sums (flat).
+    let mut now = Layer::default();
+    now.push(0, 0, 0.0, &vec![0; rows]);
+    let mut next = Layer::default();
+    let mut from: Vec<(u32, u32)> = Vec::new();
+    let mut groups: std::collections::HashMap<Box<[i128]>, u32> = Default::default();
+    let mut key: Vec<i128> = Vec::with_capacity(rows);
+    let mut sorted: Vec<(u32, u64, std::cmp::Reverse<i128>, u32)> = Vec::new();
+    let mut ranks: Vec<i128> = Vec::new();
+    let mut fenwick: Vec<i128> = Vec::new();
+    let mut row: Vec<i128> = vec![0; rows];
     for k in 0..n {
-        if work > limit {
+        if *work > limit {
             return Search {
                 best: Some(best),
                 finished: false,
             };
         }
-        let c = order[k];
-        let class = inst.classes[c];
-        suffix_lp.set(c, false);
-        c_spent.clear();
-        c_value.clear();
-        c_sums.clear();
-        c_from.clear();
-        let threshold = best.value as f64 + 1.0;
-        for si in 0..spent.len() {
-            let base = &sums[si * rows..(si + 1) * rows];
+        let class = inst.classes[order[k]];
+        suffix_lp.set(order[k], false);
+        next.clear();
+        from.clear();
+        let threshold = aspiration.max(best.value as f64 + 1.0);
+        let after = &suf_min[(k + 1) * rows..(k + 2) * rows];
+        for si in 0..now.spent.len() {
+            let base = &now.sums[si * rows..(si + 1) * rows];
             for o in (class.start..class.end).chain(std::iter::once(NO)) {
-                work += 1;
-                let p = if o == NO { 0 } else { inst.price[o as usize] };
-                let Some(left) = inst.cap.checked_sub(spent[si] + p) else {
+                *work += 1;
+                let (p, v, qo) = if o == NO {
+                    (0, 0, 0.0)
+                } else {
+                    let i = o as usize;
+                    (inst.price[i], inst.value[i], q[i])
+                };
+                let Some(left) = inst.cap.checked_sub(now.spent[si] + p) else {
                     continue;
                 };
                 let mut ok = true;
-                let mut qsum = 0.0;
                 let mut met = true;
                 for j in 0..rows {
                     let x = base[j] + i128::from(inst.a(o, j));
-                    if x + suf_min[(k + 1) * rows + j] > inst.rhs[j] {
-                        ok = false;
-                        break;
-                    }
+                    ok &= x + after[j] <= inst.rhs[j];
                     met &= x <= inst.rhs[j];
-                    qsum -= d.lambda[j] * x as f64 / inst.scale[j];
+                    row[j] = x;
                 }
                 if !ok {
                     continue;
                 }
-                let v = value[si] + if o == NO { 0 } else { i128::from(inst.value[o as usize]) };
-                let bound =
-                    v as f64 + qsum + suf_start[k + 1] + suffix_lp.value(left) + lambda_b + margin;
+                let lagr = now.lagr[si] + qo;
+                let bound = lagr + suf_start[k + 1] + suffix_lp.value(left) + lambda_b + margin;
                 if bound < threshold {
                     continue;
                 }
-                if met && v > best.value {
+                let value = now.value[si] + i128::from(v);
+                if met && value > best.value {
                     // Meets every row with nothing more: a better plan.
-                    let pick = rebuild(&trail, k, si as u32, o);
-                    best = inst.state_of(pick);
+                    best = inst.state_of(rebuild(&trail, k, si as u32, o));
                 }
-                c_spent.push(spent[si] + p);
-                c_value.push(v);
-                for j in 0..rows {
-                    c_sums.push(base[j] + i128::from(inst.a(o, j)));
-                }
-                c_from.push((si as u32, o));
+                next.push(now.spent[si] + p, value, lagr, &row);
+                from.push((si as u32, o));
             }
         }
-        // Dominance among the children: a child is dropped when another has no more spend,
-        // at least its value and no larger sum in any row. Children are grouped by their
-        // (clamped) sums in every row but the widest, sorted by spend up and value down; in a
-        // group, a Fenwick tree over the widest row's sums keeps the best value seen at or
-        // below each sum, so each check is `O(log m)`.
-        let m = c_spent.len();
-        keys.clear();
-        for i in 0..m {
+        // Dominance: group, then per group by spend up and value down, a Fenwick tree of the
+        // best value at or below each sum of the widest row.
+        groups.clear();
+        sorted.clear();
+        for i in 0..next.spent.len() {
+            key.clear();
             for j in 0..rows {
-                let x = c_sums[i * rows + j];
-                keys.push(if clamp[j] { x.max(inst.rhs[j]) } else { x });
+                if wide != Some(j) {
+                    let x = next.sums[i * rows + j];
+                    key.push(if clamp[j] { x.max(inst.rhs[j]) } else { x });
+                }
             }
+            let fresh = groups.len() as u32;
+            let g = match groups.get(key.as_slice()) {
+                Some(&g) => g,
+                None => {
+                    groups.insert(key.clone().into_boxed_slice(), fresh);
+                    fresh
+                }
+            };
+            sorted.push((
+                g,
+                next.spent[i],
+                std::cmp::Reverse(next.value[i]),
+                i as u32,
+            ));
         }
-        idx.clear();
-        idx.extend(0..m as u32);
-        let kr = &keys;
-        let gkey = |i: usize| {
-            (0..rows)
-                .filter(move |&j| wide != Some(j))
-                .map(move |j| kr[i * rows + j])
-        };
-        idx.sort_unstable_by(|&a, &b| {
-            let (a, b) = (a as usize, b as usize);
-            gkey(a)
-                .cmp(gkey(b))
-                .then(c_spent[a].cmp(&c_spent[b]))
-                .then(c_value[b].cmp(&c_value[a]))
-        });
-        let mut layer: Vec<(u32, u32)> = Vec::with_capacity(m);
-        let (mut n_spent, mut n_value, mut n_sums) = (
-            Vec::with_capacity(m),
-            Vec::with_capacity(m),
-            Vec::with_capacity(m * rows),
-        );
+        sorted.sort_unstable();
+        let wide_of = |l: &Layer, i: usize| wide.map_or(0, |w| l.sums[i * rows + w]);
+        let mut kept: Vec<u32> = Vec::with_capacity(sorted.len());
         let mut g = 0;
-        while g < m {
-            let first = idx[g] as usize;
+        while g < sorted.len() {
             let mut e = g + 1;
-            while e < m && gkey(idx[e] as usize).eq(gkey(first)) {
+            while e < sorted.len() && sorted[e].0 == sorted[g].0 {
                 e += 1;
             }
-            // The group idx[g..e]: its widest-row sums, ranked.
-            let wide_of = |i: usize| wide.map_or(0, |w| kr[i * rows + w]);
             ranks.clear();
-            ranks.extend(idx[g..e].iter().map(|&i| wide_of(i as usize)));
+            ranks.extend(sorted[g..e].iter().map(|t| wide_of(&next, t.3 as usize)));
             ranks.sort_unstable();
             ranks.dedup();
             fenwick.clear();
             fenwick.resize(ranks.len() + 1, i128::MIN);
-            for &i in &idx[g..e] {
-                let i = i as usize;
-                let r = ranks.partition_point(|&x| x < wide_of(i)) + 1;
-                // Best value among the kept children with a sum at or below this one.
+            for t in &sorted[g..e] {
+                let i = t.3 as usize;
+                let value = next.value[i];
+                let r = ranks.partition_point(|&x| x < wide_of(&next, i)) + 1;
                 let mut seen = i128::MIN;
                 let mut at = r;
                 while at > 0 {
                     seen = seen.max(fenwick[at]);
                     at &= at - 1;
                 }
-                if seen >= c_value[i] {
+                if seen >= value {
                     continue;
                 }
                 let mut at = r;
                 while at < fenwick.len() {
-                    fenwick[at] = fenwick[at].max(c_value[i]);
+                    fenwick[at] = fenwick[at].max(value);
                     at += at & at.wrapping_neg();
                 }
-                layer.push(c_from[i]);
-                n_spent.push(c_spent[i]);
-                n_value.push(c_value[i]);
-                n_sums.extend_from_slice(&c_sums[i * rows..(i + 1) * rows]);
+                kept.push(t.3);
             }
             g = e;
         }
-        if std::env::var_os("KOL_DEBUG_DP").is_some() && (k % 10 == 0 || layer.len() > 100_000) {
-            eprintln!("dp: layer {k} children {m} kept {} work {work} best {}", layer.len(), best.value);
+        kept.sort_unstable();
+        now.clear();
+        let mut layer = Vec::with_capacity(kept.len());
+        for &i in &kept {
+            let i = i as usize;
+            now.push(
+                next.spent[i],
+                next.value[i],
+                next.lagr[i],
+                &next.sums[i * rows..(i + 1) * rows],
+            );
+            layer.push(from[i]);
         }
         trail.push(layer);
-        spent = n_spent;
-        value = n_value;
-        sums = n_sums;
-        if spent.is_empty() {
+        if now.spent.is_empty() {
             break;
         }
     }
@@ -1388,10 +1398,87 @@ fn dynamic_programme(inst: &Instance, d: &Dual, incumbent: State, limit: u64) ->
     }
 }
 
+/// Aspirations tried before the plain search, as fractions of the gap between the root bound
+/// and the incumbent, below the bound.
+const ASPIRATIONS: [f64; 4] = [1.0 / 64.0, 1.0 / 16.0, 1.0 / 4.0, 1.0];
+
+/// Exact mode with an incumbent: [`dynamic_programme`] with aspirations from just below the
+/// root bound down to the incumbent. The optimum is usually much closer to the bound than the
+/// heuristic's plan, and a search that aims high keeps few partial plans: the first
+/// aspiration the optimum reaches finds it, proven (every plan that could beat it was
+/// examined); each one that fails proves the optimum below it, a tighter bound reported when
+/// the work limit stops the search.
+fn exact_by_aspiration(inst: &Instance, d: &Dual, incumbent: State, limit: u64) -> Solved {
+    let mut best = incumbent;
+    let mut bound = d.bound;
+    let mut work = 0u64;
+    for f in ASPIRATIONS {
+        let gap = bound - best.value as f64;
+        if gap < 1.0 {
+            break;
+        }
+        let aspiration = if f >= 1.0 {
+            f64::NEG_INFINITY
+        } else {
+            bound - gap * f
+        };
+        let s = dynamic_programme(inst, d, best.clone(), limit, aspiration, &mut work);
+        if let Some(b) = s.best {
+            if better(inst.goal, &b, &best) {
+                best = b;
+            }
+        }
+        if !s.finished {
+            return Solved {
+                bound,
+                state: best,
+                mode: Mode::ExactBestSoFar,
+            };
+        }
+        if best.value as f64 >= aspiration {
+            break; // Reached: optimal.
+        }
+        // No plan reaches the aspiration.
+        bound = bound.min(aspiration);
+    }
+    Solved {
+        bound: best.value as f64,
+        state: best,
+        mode: Mode::Exact,
+    }
+}
+
+/// Partial plans of one layer of [`dynamic_programme`], as parallel arrays.
+#[derive(Default)]
+struct Layer {
+    spent: Vec<u64>,
+    value: Vec<i128>,
+    /// Sum of the Lagrangian profits `q` of the options taken.
+    lagr: Vec<f64>,
+    /// Row sums, `rows` per plan.
+    sums: Vec<i128>,
+}
+
+impl Layer {
+    fn clear(&mut self) {
+        self.spent.clear();
+        self.value.clear();
+        self.lagr.clear();
+        self.sums.clear();
+    }
+
+    fn push(&mut self, spent: u64, value: i128, lagr: f64, sums: &[i128]) {
+        self.spent.push(spent);
+        self.value.push(value);
+        self.lagr.push(lagr);
+        self.sums.extend_from_slice(sums);
+    }
+}
+
 /// Feasibility of an instance: `Some(true)` with a plan, `Some(false)` proven impossible, `None`
 /// undecided within `limit` nodes.
 fn decide(inst: &Instance, limit: u64) -> Option<bool> {
-    let d = dual(inst, 20, None);
+    let d = dual(inst, 20, 32);
     if d.incumbent.is_some() {
         return Some(true);
     }
@@ -1437,12 +1524,13 @@ struct Solved {
 }
 
 fn solve_inst(inst: &Instance, exact: Option<u64>) -> Result<Solved> {
-    let iterations = if exact.is_some() {
-        EXACT_ITERATIONS
+    // Exact mode's aspirations need few heuristic plans; the greedy's plan is one of them.
+    let (iterations, every) = if exact.is_some() {
+        (EXACT_ITERATIONS, 100)
     } else {
-        GREEDY_ITERATIONS
+        (GREEDY_ITERATIONS, 32)
     };
-    let d = dual(inst, iterations, None);
+    let d = dual(inst, iterations, every);
     let infeasible = |limit| OptimizerError::InfeasibleConstraints {
         conflict: conflict(inst, limit),
     };
@@ -1474,24 +1562,28 @@ fn solve_inst(inst: &Instance, exact: Option<u64>) -> Result<Solved> {
             })
         }
         Some(limit) => {
-            let s = match d.incumbent.clone() {
-                Some(incumbent) if std::env::var_os("KOL_DFS").is_none() => dynamic_programme(inst, &d, incumbent, limit),
-                other => branch_and_bound(inst, &d, other, limit),
+            let incumbent = match d.incumbent.clone() {
+                Some(s) => s,
+                None => {
+                    // A first plan, from the depth-first search (which dives for one).
+                    let s = branch_and_bound(inst, &d, None, limit);
+                    match (s.best, s.finished) {
+                        (Some(b), true) => {
+                            return Ok(Solved {
+                                bound: b.value as f64,
+                                state: b,
+                                mode: Mode::Exact,
+                            });
+                        }
+                        (Some(b), false) => b,
+                        (None, true) => return Err(infeasible(limit)),
+                        (None, false) => {
+                            return Err(OptimizerError::ConstraintsUndecided { limit });
+                        }
+                    }
+                }
             };
-            match (s.best, s.finished) {
-                (Some(b), true) => Ok(Solved {
-                    bound: b.value as f64,
-                    state: b,
-                    mode: Mode::Exact,
-                }),
-                (Some(b), false) => Ok(Solved {
-                    bound: d.bound,
-                    state: b,
-                    mode: Mode::ExactBestSoFar,
-                }),
-                (None, true) => Err(infeasible(limit)),
-                (None, false) => Err(OptimizerError::ConstraintsUndecided { limit }),
-            }
+            Ok(exact_by_aspiration(inst, &d, incumbent, limit))
         }
     }
 }
@@ -1501,7 +1593,7 @@ fn solve_inst(inst: &Instance, exact: Option<u64>) -> Result<Solved> {
 /// (0 when that proves no plan meets them).
 pub(crate) fn reach_bound(problem: &Problem, side: &Compiled) -> u128 {
     let inst = Instance::new(problem, side, Goal::MaxReach, 0);
-    let d = dual(&inst, GREEDY_ITERATIONS, None);
+    let d = dual(&inst, GREEDY_ITERATIONS, 32);
     if d.bound < inst.floor() {
         0
     } else {
