@@ -174,7 +174,8 @@ def main():
         reach, took = highs(req)
         highs_t += took
         if out.returncode != 0:
-            refused = "constraints" in out.stderr
+            # Refused as infeasible (up front or proven), not undecided at the work limit.
+            refused = "constraints" in out.stderr and "work limit" not in out.stderr
             # Refused up front (a share of a group nobody offers...) while HiGHS's only plans
             # spend nothing on it and reach nothing: the same conflict, named earlier.
             if refused and (reach is None or reach == 0):

@@ -125,20 +125,20 @@ impl Instance {
             scale: Vec::new(),
             labels: Vec::new(),
         };
-        let mut order: Vec<usize> = Vec::new();
+        // The pins' contributions first.
         for ci in 0..problem.candidates.len() {
-            if problem.excluded[ci] {
-                continue;
-            }
-            let first = problem.first[ci] as usize;
-            if let Some(oi) = problem.pinned[ci] {
-                let i = first + oi as usize;
+            if let (false, Some(oi)) = (problem.excluded[ci], problem.pinned[ci]) {
+                let i = problem.first[ci] as usize + oi as usize;
                 pinned_reach += u128::from(problem.items[i].1);
                 for (j, row) in side.rows.iter().enumerate() {
                     rhs[j] -= i128::from(row.coef[i]);
                 }
-                continue;
             }
+        }
+        let free = |ci: usize| !problem.excluded[ci] && problem.pinned[ci].is_none();
+        let mut order: Vec<usize> = Vec::new();
+        for ci in (0..problem.candidates.len()).filter(|&ci| free(ci)) {
+            let first = problem.first[ci] as usize;
             order.clear();
             order.extend(
                 (first..problem.first[ci + 1] as usize)
@@ -190,6 +190,65 @@ impl Instance {
             })
             .collect();
         inst
+    }
+
+    /// The same instance without the options no feasible plan can take: until nothing
+    /// changes, every option that alone breaks a row whose every remaining coefficient is
+    /// `>= 0` (nothing could make up for it: "at most 0 creators on TikTok" removes every
+    /// TikTok item; then a minimum TikTok share has only coefficients `>= 0` left, and the
+    /// root's row check decides it). KOLs left with no option are dropped.
+    fn presolved(&self) -> Self {
+        let rows = self.rows;
+        let mut allowed = vec![true; self.price.len()];
+        loop {
+            let mut changed = false;
+            for j in 0..rows {
+                let monotone = (0..allowed.len()).all(|o| !allowed[o] || self.coef[o * rows + j] >= 0);
+                if !monotone {
+                    continue;
+                }
+                for o in 0..allowed.len() {
+                    if allowed[o] && i128::from(self.coef[o * rows + j]) > self.rhs[j] {
+                        allowed[o] = false;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        if allowed.iter().all(|&a| a) {
+            return self.clone();
+        }
+        let mut out = Self {
+            classes: Vec::new(),
+            price: Vec::new(),
+            value: Vec::new(),
+            reach: Vec::new(),
+            offer: Vec::new(),
+            coef: Vec::new(),
+            ..self.clone()
+        };
+        for class in &self.classes {
+            let start = out.price.len() as u32;
+            for o in (class.start..class.end).filter(|&o| allowed[o as usize]) {
+                let o = o as usize;
+                out.price.push(self.price[o]);
+                out.value.push(self.value[o]);
+                out.reach.push(self.reach[o]);
+                out.offer.push(self.offer[o]);
+                out.coef.extend_from_slice(&self.coef[o * rows..(o + 1) * rows]);
+            }
+            if out.price.len() as u32 > start {
+                out.classes.push(Class {
+                    candidate: class.candidate,
+                    start,
+                    end: out.price.len() as u32,
+                });
+            }
+        }
+        out
     }
 
     /// The same instance with only rows `keep` and, when `unbounded`, no budget.
@@ -1186,7 +1245,7 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
 fn dynamic_programme(
     inst: &Instance,
     d: &Dual,
-    incumbent: State,
+    incumbent: Option<State>,
     limit: u64,
     aspiration: f64,
     work: &mut u64,
@@ -1262,7 +1321,7 @@ fn dynamic_programme(
     for k in 0..n {
         if *work > limit {
             return Search {
-                best: Some(best),
+                best,
                 finished: false,
             };
         }
@@ -1270,9 +1329,16 @@ fn dynamic_programme(
         suffix_lp.set(order[k], false);
         next.clear();
         from.clear();
-        let threshold = aspiration.max(best.value as f64 + 1.0);
+        let threshold = aspiration.max(best.as_ref().map_or(f64::NEG_INFINITY, |b| b.value as f64 + 1.0));
         let after = &suf_min[(k + 1) * rows..(k + 2) * rows];
         for si in 0..now.spent.len() {
+            // The limit holds within a layer too (one layer can hold many children).
+            if *work > limit || next.spent.len() > MAX_CHILDREN {
+                return Search {
+                    best,
+                    finished: false,
+                };
+            }
             let base = &now.sums[si * rows..(si + 1) * rows];
             for o in (class.start..class.end).chain(std::iter::once(NO)) {
                 *work += 1;
@@ -1302,9 +1368,9 @@ fn dynamic_programme(
                     continue;
                 }
                 let value = now.value[si] + i128::from(v);
-                if met && value > best.value {
+                if met && best.as_ref().is_none_or(|b| value > b.value) {
                     // Meets every row with nothing more: a better plan.
-                    best = inst.state_of(rebuild(&trail, k, si as u32, o));
+                    best = Some(inst.state_of(rebuild(&trail, k, si as u32, o)));
                 }
                 next.push(now.spent[si] + p, value, lagr, &row);
                 from.push((si as u32, o));
@@ -1393,10 +1459,14 @@ fn dynamic_programme(
         }
     }
     Search {
-        best: Some(best),
+        best,
         finished: true,
     }
 }
+
+/// Children one layer of [`dynamic_programme`] may hold (about 100 bytes each with five rows):
+/// past this the search stops as at the work limit, whatever the limit, so memory stays bounded.
+const MAX_CHILDREN: usize = 4_000_000;
 
 /// Aspirations tried before the plain search, as fractions of the gap between the root bound
 /// and the incumbent, below the bound.
@@ -1422,7 +1492,7 @@ fn exact_by_aspiration(inst: &Instance, d: &Dual, incumbent: State, limit: u64) 
         } else {
             bound - gap * f
         };
-        let s = dynamic_programme(inst, d, best.clone(), limit, aspiration, &mut work);
+        let s = dynamic_programme(inst, d, Some(best.clone()), limit, aspiration, &mut work);
         if let Some(b) = s.best {
             if better(inst.goal, &b, &best) {
                 best = b;
@@ -1475,9 +1545,27 @@ impl Layer {
     }
 }
 
+/// Nodes of the depth-first dive for a first plan before the dynamic programme decides.
+const DIVE_NODES: u64 = 200_000;
+
+/// A first plan meeting every row, or the proof that none exists: a depth-first dive (it finds
+/// a plan fast when plans are plentiful), then, if it neither found one nor finished, the
+/// dynamic programme (which decides in far fewer steps when plans are rare or absent, merging
+/// the partial plans the dive would visit one by one). `best` is `None` and `finished` true
+/// when no plan exists.
+fn first_plan(inst: &Instance, d: &Dual, limit: u64) -> Search {
+    let s = branch_and_bound(inst, d, None, limit.min(DIVE_NODES));
+    if s.best.is_some() || s.finished {
+        return s;
+    }
+    let mut work = 0;
+    dynamic_programme(inst, d, None, limit, f64::NEG_INFINITY, &mut work)
+}
+
 /// Feasibility of an instance: `Some(true)` with a plan, `Some(false)` proven impossible, `None`
 /// undecided within `limit` nodes.
 fn decide(inst: &Instance, limit: u64) -> Option<bool> {
+    let inst = &inst.presolved();
     let d = dual(inst, 20, 32);
     if d.incumbent.is_some() {
         return Some(true);
@@ -1485,7 +1573,7 @@ fn decide(inst: &Instance, limit: u64) -> Option<bool> {
     if d.bound < inst.floor() {
         return Some(false);
     }
-    let s = branch_and_bound(inst, &d, None, limit);
+    let s = first_plan(inst, &d, limit);
     match (s.best.is_some(), s.finished) {
         (true, _) => Some(true),
         (false, true) => Some(false),
@@ -1523,7 +1611,15 @@ struct Solved {
     mode: Mode,
 }
 
-fn solve_inst(inst: &Instance, exact: Option<u64>) -> Result<Solved> {
+/// Solves `original` presolved (see [`Instance::presolved`]); returns the instance solved,
+/// which the plan's indices refer to. Conflicts are named on `original`.
+fn solve_inst(original: &Instance, exact: Option<u64>) -> Result<(Instance, Solved)> {
+    let inst = original.presolved();
+    let solved = solve_presolved(original, &inst, exact)?;
+    Ok((inst, solved))
+}
+
+fn solve_presolved(original: &Instance, inst: &Instance, exact: Option<u64>) -> Result<Solved> {
     // Exact mode's aspirations need few heuristic plans; the greedy's plan is one of them.
     let (iterations, every) = if exact.is_some() {
         (EXACT_ITERATIONS, 100)
@@ -1532,7 +1628,7 @@ fn solve_inst(inst: &Instance, exact: Option<u64>) -> Result<Solved> {
     };
     let d = dual(inst, iterations, every);
     let infeasible = |limit| OptimizerError::InfeasibleConstraints {
-        conflict: conflict(inst, limit),
+        conflict: conflict(original, limit),
     };
     if d.bound < inst.floor() {
         return Err(infeasible(FEASIBILITY_NODES));
@@ -1543,7 +1639,7 @@ fn solve_inst(inst: &Instance, exact: Option<u64>) -> Result<Solved> {
                 Some(s) => s,
                 None => {
                     // Feasibility phase.
-                    let s = branch_and_bound(inst, &d, None, FEASIBILITY_NODES);
+                    let s = first_plan(inst, &d, FEASIBILITY_NODES);
                     match (s.best, s.finished) {
                         (Some(b), _) => b,
                         (None, true) => return Err(infeasible(FEASIBILITY_NODES)),
@@ -1565,8 +1661,7 @@ fn solve_inst(inst: &Instance, exact: Option<u64>) -> Result<Solved> {
             let incumbent = match d.incumbent.clone() {
                 Some(s) => s,
                 None => {
-                    // A first plan, from the depth-first search (which dives for one).
-                    let s = branch_and_bound(inst, &d, None, limit);
+                    let s = first_plan(inst, &d, limit);
                     match (s.best, s.finished) {
                         (Some(b), true) => {
                             return Ok(Solved {
@@ -1592,7 +1687,7 @@ fn solve_inst(inst: &Instance, exact: Option<u64>) -> Result<Solved> {
 /// plan that meets the side constraints: the Lagrangian bound of the greedy's subgradient phase
 /// (0 when that proves no plan meets them).
 pub(crate) fn reach_bound(problem: &Problem, side: &Compiled) -> u128 {
-    let inst = Instance::new(problem, side, Goal::MaxReach, 0);
+    let inst = Instance::new(problem, side, Goal::MaxReach, 0).presolved();
     let d = dual(&inst, GREEDY_ITERATIONS, 32);
     if d.bound < inst.floor() {
         0
@@ -1611,20 +1706,20 @@ pub(crate) fn solve(
     let plan = match problem.objective {
         Objective::MaxReach => {
             let inst = Instance::new(problem, side, Goal::MaxReach, 0);
-            let s = solve_inst(&inst, limit)?;
+            let (inst, s) = solve_inst(&inst, limit)?;
             assemble_plan(problem, &inst, &s, None)
         }
         Objective::MinCost { min_reach } => {
             let target = min_reach.micros();
             let inst = Instance::new(problem, side, Goal::MinCost, target);
             match solve_inst(&inst, limit) {
-                Ok(s) => assemble_plan(problem, &inst, &s, Some(target)),
+                Ok((inst, s)) => assemble_plan(problem, &inst, &s, Some(target)),
                 Err(OptimizerError::InfeasibleConstraints { conflict })
                     if conflict.iter().any(|c| c.starts_with("min_reach")) =>
                 {
                     // The target cannot be met: the best reach, with the shortfall.
                     let inst = Instance::new(problem, side, Goal::MaxReach, 0);
-                    let s = solve_inst(&inst, limit)?;
+                    let (inst, s) = solve_inst(&inst, limit)?;
                     assemble_plan(problem, &inst, &s, Some(target))
                 }
                 Err(e) => return Err(e),
