@@ -76,7 +76,22 @@ impl DeliverableItem {
         {
             return Err(err("only letters, digits, '_', '-' and spaces are allowed"));
         }
-        Ok(Self(Cow::Owned(slug)))
+        // The common items are the constants: no allocation, and clones (one per selection of
+        // every plan) cost nothing.
+        let known = [
+            Self::BUNDLE,
+            Self::TIKTOK_VIDEO,
+            Self::IG_POST,
+            Self::IG_STORY,
+            Self::IG_REEL,
+            Self::YOUTUBE_VIDEO,
+            Self::FB_POST,
+            Self::LIVE,
+        ];
+        Ok(known
+            .into_iter()
+            .find(|k| k.0 == slug.as_str())
+            .unwrap_or(Self(Cow::Owned(slug))))
     }
 
     /// The normalized name.

@@ -6,11 +6,15 @@
 //! whose breakpoints are the cumulative (price, reach) of the increments, and which bounds the
 //! reach of every plan at every budget (the LP of the largest budget's items is at least the LP of
 //! any smaller budget's). Plans are solved at evenly spaced budget points, each with its own
-//! proven bound and gap, and the marginal reach of each step. The greedy points at budgets that
-//! can buy every item share the sorted model (one O(n) pass per point after the one sort); the
-//! greedy points below the dearest item get a model of their own (a shared one would keep
-//! unaffordable items on the hulls, weakening plan and bound), and exact points, and every point
-//! of a problem with side constraints, are solved as problems of their own.
+//! proven bound and gap, and the marginal reach of each step. Greedy points share the one
+//! sorted model: its LP break solution is carried from budget to budget (budgets go up, so what
+//! fit still fits), fills stop as soon as nothing left can fit, the best single item comes from
+//! one index by price (built only if some point needs it), so a point costs a fraction of a
+//! greedy plan. A point below the dearest item gets the shared model lowered to its budget
+//! (the classes with unaffordable points get the hull of what is left, merged into the sorted
+//! increments in O(n)): keeping unaffordable items on the hulls would weaken plan and bound.
+//! Exact points, and every point of a problem with side constraints, are solved as problems of
+//! their own.
 //!
 //! [`Problem::cost_frontier`] does the same for reach targets: the LP lower bound on the cost of
 //! each target (the same envelope read the other way) and the cheapest plan found for it.
@@ -153,18 +157,27 @@ impl Problem {
         let dearest = model.points.iter().map(|p| p.price).max().unwrap_or(0);
         let budgets = spaced(min, max, points);
         let mut out: Vec<FrontierPoint> = Vec::with_capacity(budgets.len());
+        // The shared model's LP break solution, carried from one budget to the next (budgets
+        // go up, so the increments that fit still fit), and its best single items.
+        let mut carried: Option<(crate::model::Choice, usize)> = None;
+        let singles = greedy::Singles::new(&model);
         for &b in &budgets {
             let plan = if method == Method::Greedy && self.side.is_none() {
-                let own;
-                let m = if b.saturating_sub(self.pinned_price) >= dearest {
+                let (m, lp, shared) = if b.saturating_sub(self.pinned_price) >= dearest {
                     model.lower_budget(b);
-                    &model
+                    let lp = match carried.take() {
+                        Some((choice, from)) => model.relaxation_after(choice, from),
+                        None => model.relaxation(),
+                    };
+                    carried = Some((lp.choice.clone(), lp.brk.unwrap_or(model.incs.len())));
+                    (std::borrow::Cow::Borrowed(&model), lp, true)
                 } else {
-                    own = Model::at_budget(self, b);
-                    &own
+                    let own = model.lowered(b);
+                    let lp = own.relaxation();
+                    (std::borrow::Cow::Owned(own), lp, false)
                 };
-                let lp = m.relaxation();
-                let best = greedy::max_reach(m, &lp);
+                let m = m.as_ref();
+                let best = greedy::max_reach_with(m, &lp, shared.then_some(&singles));
                 let figures = Figures {
                     mode: Mode::Greedy,
                     reach_bound: lp.bound,

@@ -17,6 +17,70 @@ use crate::model::{Choice, Model, Relaxation};
 
 /// The max-reach greedy plan for the free classes.
 pub(crate) fn max_reach(model: &Model, lp: &Relaxation) -> Choice {
+    max_reach_with(model, lp, None)
+}
+
+/// Every class's frontier points by price, with the best single-item gain up to each: the
+/// best single item at any capacity in `O(log n)`, for a model whose capacity a budget frontier
+/// lowers point after point. Built on first use: most points of a frontier never need it (no
+/// single item reaches as far as their fill).
+pub(crate) struct Singles {
+    /// The largest gain of any single item.
+    max_gain: u64,
+    /// (price, best gain at or below this price, its price, class, point), by price.
+    by_price: std::cell::OnceCell<Vec<(u64, u64, u64, usize, u32)>>,
+}
+
+impl Singles {
+    pub(crate) fn new(model: &Model) -> Self {
+        let max_gain = model
+            .classes
+            .iter()
+            .map(|c| model.points[c.end as usize - 1].reach - model.points[c.start as usize].reach)
+            .max()
+            .unwrap_or(0);
+        Self {
+            max_gain,
+            by_price: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn build(model: &Model) -> Vec<(u64, u64, u64, usize, u32)> {
+        let mut all: Vec<(u64, usize, u32, u64)> = Vec::with_capacity(model.points.len());
+        for (c, class) in model.classes.iter().enumerate() {
+            let first = model.points[class.start as usize];
+            for k in class.start..class.end {
+                let p = model.points[k as usize];
+                all.push((p.price, c, k, p.reach - first.reach));
+            }
+        }
+        all.sort_unstable_by_key(|&(price, c, k, _)| (price, c, k));
+        let mut best: Option<(u64, u64, usize, u32)> = None;
+        all.into_iter()
+            .map(|(price, c, k, gain)| {
+                // The same choice as the loop over classes: largest gain, then lowest price,
+                // then first class.
+                if best.is_none_or(|(g, _, _, _)| gain > g) {
+                    best = Some((gain, price, c, k));
+                }
+                let (g, p, bc, bk) = best.unwrap_or((gain, price, c, k));
+                (price, g, p, bc, bk)
+            })
+            .collect()
+    }
+
+    /// The best single item of `model` within `capacity`: (gain, price, class, point).
+    fn best(&self, model: &Model, capacity: u64) -> Option<(u64, u64, usize, u32)> {
+        let by_price = self.by_price.get_or_init(|| Self::build(model));
+        let k = by_price.partition_point(|e| e.0 <= capacity);
+        k.checked_sub(1)
+            .map(|i| by_price[i])
+            .map(|(_, g, p, c, point)| (g, p, c, point))
+    }
+}
+
+/// [`max_reach`], with the best single item read from `singles` when given.
+pub(crate) fn max_reach_with(model: &Model, lp: &Relaxation, singles: Option<&Singles>) -> Choice {
     let mut fill = lp.choice.clone();
     let Some(brk) = lp.brk else {
         // Every increment fits: the LP solution is integral, hence optimal.
@@ -38,7 +102,13 @@ pub(crate) fn max_reach(model: &Model, lp: &Relaxation) -> Choice {
     let base_reach = model.base_reach();
     let mut single: Option<(u64, u64, usize, u32)> = None; // (gain, price, class, point)
     let all_fit = model.capacity >= model.filtered;
-    for (c, class) in model.classes.iter().enumerate() {
+    if let Some(s) = singles {
+        // No single item can beat a fill that reaches further than the best of them.
+        if base_reach + u128::from(s.max_gain) >= fill.reach {
+            single = s.best(model, model.capacity);
+        }
+    }
+    for (c, class) in model.classes.iter().enumerate().filter(|_| singles.is_none()) {
         let first = model.points[class.start as usize];
         let mut end = class.end as usize;
         if !all_fit {
@@ -70,9 +140,12 @@ pub(crate) fn max_reach(model: &Model, lp: &Relaxation) -> Choice {
 
 /// Applies, in order, every increment from `from` on that continues its class and still fits.
 fn refill(model: &Model, choice: &mut Choice, from: usize) {
-    for inc in &model.incs[from..] {
-        if choice.points[inc.class as usize] == inc.from && inc.dp <= model.capacity - choice.spent
-        {
+    for (k, inc) in model.incs.iter().enumerate().skip(from) {
+        let left = model.capacity - choice.spent;
+        if model.min_dp[k] > left {
+            break; // Nothing from here on fits.
+        }
+        if choice.points[inc.class as usize] == inc.from && inc.dp <= left {
             choice.apply(inc);
         }
     }
@@ -105,13 +178,17 @@ fn with_break(model: &Model, lp: &Relaxation, brk: usize) -> Option<Choice> {
 fn upgrade(model: &Model, choice: &mut Choice) {
     for c in 0..model.classes.len() {
         let left = model.capacity - choice.spent;
-        if left == 0 {
-            break;
+        if left < model.min_step {
+            break; // No class can move up within what is left.
         }
         let frontier = model.frontier(c);
         let start = model.classes[c].start as usize;
         let current = choice.points[c] as usize - start;
         let limit = frontier[current].price + left;
+        // The next point is the cheapest upgrade: most classes stop here.
+        if frontier.get(current + 1).is_none_or(|p| p.price > limit) {
+            continue;
+        }
         let best = frontier.partition_point(|p| p.price <= limit) - 1;
         if best > current {
             choice.switch(&model.points, c, (start + best) as u32);

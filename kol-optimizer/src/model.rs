@@ -120,6 +120,12 @@ pub(crate) struct Model {
     pub(crate) points: Vec<Point>,
     /// Increments of every class's hull, sorted by [`Inc::order`].
     pub(crate) incs: Vec<Inc>,
+    /// `min_dp[k]`: the cheapest increment from `k` on (`u64::MAX` past the end), so a fill
+    /// stops as soon as nothing left can fit.
+    pub(crate) min_dp: Vec<u64>,
+    /// The cheapest move of any class to its next frontier point (`u64::MAX` if none): an
+    /// upgrade pass with less left than this has nothing to do.
+    pub(crate) min_step: u64,
 }
 
 impl Model {
@@ -211,6 +217,7 @@ impl Model {
             }
         }
         sort_increments(&mut incs);
+        let min_step = min_step(&classes, &points);
         Self {
             budget,
             capacity,
@@ -219,6 +226,8 @@ impl Model {
             pinned_reach,
             classes,
             points,
+            min_dp: suffix_min_dp(&incs),
+            min_step,
             incs,
         }
     }
@@ -247,8 +256,13 @@ impl Model {
 
     /// The LP relaxation (Sinha-Zoltners): apply increments by decreasing slope while they fit.
     pub(crate) fn relaxation(&self) -> Relaxation {
-        let mut choice = self.base();
-        for (k, inc) in self.incs.iter().enumerate() {
+        self.relaxation_after(self.base(), 0)
+    }
+
+    /// The relaxation continued from `choice`, the base with the increments before `from`
+    /// applied (a break solution of a lower capacity: those still fit).
+    pub(crate) fn relaxation_after(&self, mut choice: Choice, from: usize) -> Relaxation {
+        for (k, inc) in self.incs.iter().enumerate().skip(from) {
             let left = self.capacity - choice.spent;
             if inc.dp > left {
                 let frac = u128::from(left) * u128::from(inc.dr) / u128::from(inc.dp);
@@ -308,6 +322,76 @@ impl Model {
         self.capacity = budget.saturating_sub(self.pinned_price).min(self.filtered);
     }
 
+    /// This model at a lower budget, as [`Model::at_budget`] would build it, without
+    /// rebuilding it: the classes with points the budget cannot buy lose them and get the hull
+    /// of what is left; the other classes' increments keep their sorted order, merged with the
+    /// new ones. `O(n)` plus the affected classes' own work, where a build sorts everything. A
+    /// class left with only its first point stays (it adds nothing).
+    pub(crate) fn lowered(&self, budget: u64) -> Self {
+        let capacity = budget.saturating_sub(self.pinned_price).min(self.filtered);
+        let mut classes = self.classes.clone();
+        let mut affected = vec![false; classes.len()];
+        let mut extra: Vec<Inc> = Vec::new();
+        let mut hull: Vec<u32> = Vec::new();
+        for (c, class) in classes.iter_mut().enumerate() {
+            let (start, end) = (class.start as usize, class.end as usize);
+            let keep = self.points[start..end].partition_point(|p| p.price <= capacity);
+            if start + keep == end {
+                continue;
+            }
+            affected[c] = true;
+            class.end = (start + keep.max(1)) as u32;
+            hull.clear();
+            for j in start..class.end as usize {
+                while hull.len() >= 2 {
+                    let a = self.points[hull[hull.len() - 2] as usize];
+                    let b = self.points[hull[hull.len() - 1] as usize];
+                    let p = self.points[j];
+                    let left = u128::from(b.reach - a.reach) * u128::from(p.price - b.price);
+                    let right = u128::from(p.reach - b.reach) * u128::from(b.price - a.price);
+                    if left > right {
+                        break;
+                    }
+                    hull.pop();
+                }
+                hull.push(j as u32);
+            }
+            for w in hull.windows(2) {
+                let (a, b) = (self.points[w[0] as usize], self.points[w[1] as usize]);
+                extra.push(Inc {
+                    dp: b.price - a.price,
+                    dr: b.reach - a.reach,
+                    class: c as u32,
+                    from: w[0],
+                    to: w[1],
+                });
+            }
+        }
+        extra.sort_by(Inc::order);
+        let mut incs = Vec::with_capacity(self.incs.len());
+        let mut new = extra.into_iter().peekable();
+        for inc in self.incs.iter().filter(|i| !affected[i.class as usize]) {
+            while let Some(e) = new.next_if(|e| e.order(inc) == Ordering::Less) {
+                incs.push(e);
+            }
+            incs.push(*inc);
+        }
+        incs.extend(new);
+        let min_step = min_step(&classes, &self.points);
+        Self {
+            budget,
+            capacity,
+            filtered: capacity,
+            pinned_price: self.pinned_price,
+            pinned_reach: self.pinned_reach,
+            classes,
+            points: self.points.clone(),
+            min_dp: suffix_min_dp(&incs),
+            min_step,
+            incs,
+        }
+    }
+
     /// The frontier of a class.
     pub(crate) fn frontier(&self, class: usize) -> &[Point] {
         let c = self.classes[class];
@@ -331,6 +415,28 @@ impl Choice {
         self.spent = self.spent - from.price + next.price;
         self.reach = self.reach - u128::from(from.reach) + u128::from(next.reach);
     }
+}
+
+/// The smallest price step between consecutive frontier points of any class.
+fn min_step(classes: &[Class], points: &[Point]) -> u64 {
+    classes
+        .iter()
+        .flat_map(|c| {
+            points[c.start as usize..c.end as usize]
+                .windows(2)
+                .map(|w| w[1].price - w[0].price)
+        })
+        .min()
+        .unwrap_or(u64::MAX)
+}
+
+/// Suffix minima of the increments' prices.
+fn suffix_min_dp(incs: &[Inc]) -> Vec<u64> {
+    let mut out = vec![u64::MAX; incs.len() + 1];
+    for k in (0..incs.len()).rev() {
+        out[k] = out[k + 1].min(incs[k].dp);
+    }
+    out
 }
 
 /// Sorts the few distinct keys of one rate card into `out`. Up to 32 keys, each goes to its rank
@@ -431,6 +537,35 @@ fn radix_sort(items: &mut Vec<(u32, u32)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lowered_model_is_the_model_built_at_that_budget() {
+        use crate::greedy;
+        for seed in 1..4 {
+            let problem = Problem::new(crate::instances::thai_market(400, 0.1, seed)).unwrap();
+            let top = Model::new(&problem);
+            let dearest = top.points.iter().map(|p| p.price).max().unwrap();
+            for share in [0.0, 0.01, 0.1, 0.3, 0.7, 0.99, 1.0] {
+                let budget = (dearest as f64 * share) as u64;
+                let built = Model::at_budget(&problem, budget);
+                let lowered = top.lowered(budget);
+                let (a, b) = (built.relaxation(), lowered.relaxation());
+                assert_eq!(a.bound, b.bound, "seed {seed} budget {budget}");
+                let (ga, gb) = (greedy::max_reach(&built, &a), greedy::max_reach(&lowered, &b));
+                assert_eq!((ga.reach, ga.spent), (gb.reach, gb.spent), "seed {seed} budget {budget}");
+                assert_eq!(built.min_step, lowered.min_step);
+                // The same increments in the same order (classes are numbered alike: the
+                // lowered model keeps classes left with nothing, which have no increments).
+                let key = |m: &Model, i: &Inc| {
+                    let c = m.classes[i.class as usize].candidate;
+                    (c, i.dp, i.dr)
+                };
+                let ka: Vec<_> = built.incs.iter().map(|i| key(&built, i)).collect();
+                let kb: Vec<_> = lowered.incs.iter().map(|i| key(&lowered, i)).collect();
+                assert_eq!(ka, kb, "seed {seed} budget {budget}");
+            }
+        }
+    }
 
     #[test]
     fn radix_sort_is_a_stable_sort() {
