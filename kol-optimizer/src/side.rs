@@ -1312,10 +1312,11 @@ fn dynamic_programme(
     now.push(0, 0, 0.0, &vec![0; rows]);
     let mut next = Layer::default();
     let mut from: Vec<(u32, u32)> = Vec::new();
-    let mut groups: std::collections::HashMap<Box<[i128]>, u32> = Default::default();
+    let mut groups: std::collections::HashMap<Box<[i128]>, u32, FastHash> = Default::default();
     let mut key: Vec<i128> = Vec::with_capacity(rows);
     let mut sorted: Vec<(u32, u64, std::cmp::Reverse<i128>, u32)> = Vec::new();
-    let mut ranks: Vec<i128> = Vec::new();
+    let mut by_wide: Vec<(i128, u32)> = Vec::new();
+    let mut rank: Vec<usize> = Vec::new();
     let mut fenwick: Vec<i128> = Vec::new();
     let mut row: Vec<i128> = vec![0; rows];
     for k in 0..n {
@@ -1351,6 +1352,12 @@ fn dynamic_programme(
                 let Some(left) = inst.cap.checked_sub(now.spent[si] + p) else {
                     continue;
                 };
+                // The bound first (it drops most children), then the rows.
+                let lagr = now.lagr[si] + qo;
+                let bound = lagr + suf_start[k + 1] + suffix_lp.value(left) + lambda_b + margin;
+                if bound < threshold {
+                    continue;
+                }
                 let mut ok = true;
                 let mut met = true;
                 for j in 0..rows {
@@ -1360,11 +1367,6 @@ fn dynamic_programme(
                     row[j] = x;
                 }
                 if !ok {
-                    continue;
-                }
-                let lagr = now.lagr[si] + qo;
-                let bound = lagr + suf_start[k + 1] + suffix_lp.value(left) + lambda_b + margin;
-                if bound < threshold {
                     continue;
                 }
                 let value = now.value[si] + i128::from(v);
@@ -1412,16 +1414,31 @@ fn dynamic_programme(
             while e < sorted.len() && sorted[e].0 == sorted[g].0 {
                 e += 1;
             }
-            ranks.clear();
-            ranks.extend(sorted[g..e].iter().map(|t| wide_of(&next, t.3 as usize)));
-            ranks.sort_unstable();
-            ranks.dedup();
+            // Rank of each member's widest-row sum (1-based, equal sums equal ranks), by one
+            // sort of (sum, position in the group).
+            by_wide.clear();
+            by_wide.extend(
+                sorted[g..e]
+                    .iter()
+                    .enumerate()
+                    .map(|(at, t)| (wide_of(&next, t.3 as usize), at as u32)),
+            );
+            by_wide.sort_unstable();
+            rank.clear();
+            rank.resize(e - g, 0);
+            let mut r = 0;
+            for (k, &(x, at)) in by_wide.iter().enumerate() {
+                if k == 0 || by_wide[k - 1].0 != x {
+                    r += 1;
+                }
+                rank[at as usize] = r;
+            }
             fenwick.clear();
-            fenwick.resize(ranks.len() + 1, i128::MIN);
-            for t in &sorted[g..e] {
+            fenwick.resize(r + 1, i128::MIN);
+            for (at, t) in sorted[g..e].iter().enumerate() {
                 let i = t.3 as usize;
                 let value = next.value[i];
-                let r = ranks.partition_point(|&x| x < wide_of(&next, i)) + 1;
+                let r = rank[at];
                 let mut seen = i128::MIN;
                 let mut at = r;
                 while at > 0 {
@@ -1515,6 +1532,54 @@ fn exact_by_aspiration(inst: &Instance, d: &Dual, incumbent: State, limit: u64) 
         bound: best.value as f64,
         state: best,
         mode: Mode::Exact,
+    }
+}
+
+/// A fast hasher for the dynamic programme's group keys (small arrays of row sums; the keys
+/// come from the instance, not from an adversary who could aim at collisions, and a collision
+/// only costs time).
+#[derive(Default, Clone, Copy)]
+struct FastHash;
+
+impl std::hash::BuildHasher for FastHash {
+    type Hasher = FastHasher;
+
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+/// The hasher of [`FastHash`]: multiply and rotate per word.
+struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0 ^ x).wrapping_mul(0xBF58_476D_1CE4_E5B9).rotate_left(31);
+    }
+
+    fn write_u128(&mut self, x: u128) {
+        self.write_u64(x as u64);
+        self.write_u64((x >> 64) as u64);
+    }
+
+    fn write_i128(&mut self, x: i128) {
+        self.write_u128(x as u128);
+    }
+
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
     }
 }
 
