@@ -1,5 +1,5 @@
-//! The solver with side constraints: a Lagrangian bound, a greedy that repairs, and a branch and
-//! bound that proves.
+//! The solver with side constraints: a Lagrangian bound, a greedy that repairs, and a dynamic
+//! programme that proves.
 //!
 //! Every side constraint is a row `sum(a_i x_i) <= b` (see [`crate::constraints`]). For
 //! multipliers `lambda >= 0` (one per row, on rows scaled to coefficients in `[-1, 1]`), the
@@ -10,19 +10,29 @@
 //! small one. The bound is computed in `f64` and reported rounded up after adding a margin of
 //! `1e-9` of the magnitudes summed, which covers the rounding.
 //!
-//! Greedy: from the LP solution of each multiplier vector tried (and from the plain greedy), a
-//! *repair* takes single moves (one KOL to another item or to nothing) that most reduce the
-//! total scaled violation of the rows and the budget, ties to the best Lagrangian profit, until
-//! the plan meets every row; then two *fill* passes take the moves that keep it feasible and gain
-//! most (Lagrangian profit first, then raw value). When no repaired plan meets the rows, a
-//! *feasibility phase* runs the branch and bound below until it finds a plan or proves that none
+//! Greedy: from the LP solution of each multiplier vector tried (and that solution with its
+//! break increment taken whole), a *repair* first gives back, when only the budget is broken,
+//! the options of least Lagrangian profit per THB, then takes single moves (one KOL to another
+//! item or to nothing) that remove the most violation of the rows and the budget per unit of
+//! reduced profit given up, until the plan meets every row; then *fills* spend what is left:
+//! every move to a richer option by decreasing gain per extra THB (Lagrangian profit, then raw
+//! value), then the best move per KOL. When no repaired plan meets the rows, a *feasibility
+//! phase* finds one (a depth-first dive, then the dynamic programme below) or proves that none
 //! exists; then a deletion filter names a minimal set of rows that conflict.
 //!
-//! Exact: depth-first branch and bound over the KOLs (by decreasing Lagrangian profit), each
-//! node bounded by the Lagrangian with the best multipliers and the budget multiplier of its LP
-//! (O(1) per node with suffix sums) and pruned when a row can no longer be met (suffix sums of
-//! each row's most favourable coefficients). It proves the optimum or stops at the work limit
-//! (nodes) with the root bound as proven gap.
+//! Before solving, a presolve drops every option that alone breaks a row whose coefficients
+//! are all `>= 0` (repeated until nothing changes): "at most 0 creators on TikTok" removes the
+//! TikTok items, after which "at least 13 % of the spend on TikTok" is decided at once.
+//!
+//! Exact: a dynamic programme over the KOLs (dearest first), on partial plans (spend, row
+//! sums, value). A child is dropped when it breaks the budget, when a row can no longer be met,
+//! when its bound (Lagrangian profit so far plus the LP of the KOLs still to decide within the
+//! budget it leaves, from Fenwick trees over their hull increments) cannot beat the incumbent,
+//! or when another child dominates it (no more spend, no larger row sums, at least its value).
+//! It runs with *aspirations*: first aiming just below the root bound (few partial plans
+//! survive; the optimum, usually close to the bound, is found and proven at once), then lower,
+//! down to the incumbent. A pass that fails proves the optimum below its aspiration, the bound
+//! reported if the work limit (children made) stops the search.
 //!
 //! Max reach maximizes reach; a reach target becomes one more row (`reach >= target`) and the
 //! value is minus the price, so the same machinery finds the cheapest plan meeting it.
@@ -39,6 +49,8 @@ use crate::solve::{ExactOptions, OnWorkLimit};
 const NO: u32 = u32::MAX;
 /// Subgradient iterations of the greedy.
 const GREEDY_ITERATIONS: usize = 60;
+/// Most single moves one repair takes (each looks at every option of every KOL).
+const REPAIR_MOVES: usize = 200;
 /// Subgradient iterations before a branch and bound (a tighter bound prunes more).
 const EXACT_ITERATIONS: usize = 300;
 /// Nodes the greedy's feasibility phase may spend.
@@ -446,10 +458,10 @@ impl Instance {
         }
     }
 
-    /// Scaled total violation of the rows and the budget.
-    fn violation(&self, spent: u64, sums: &[i128]) -> f64 {
+    /// Scaled total violation of the rows, and of the budget when `budget`.
+    fn violation_of(&self, spent: u64, sums: &[i128], budget: bool) -> f64 {
         let mut v = 0.0;
-        if spent > self.cap {
+        if budget && spent > self.cap {
             v += (spent - self.cap) as f64 / self.pscale();
         }
         for j in 0..self.rows {
@@ -464,13 +476,25 @@ impl Instance {
         self.price.iter().copied().max().unwrap_or(1).max(1) as f64
     }
 
-    /// Moves single KOLs until every row and the budget hold; false if stuck.
+    /// Makes the plan meet every row and the budget; false if stuck. The rows first (moves
+    /// over every option, usually few), then the budget by [`Instance::give_back`] (one sort),
+    /// then moves again for whatever is left.
     fn repair(&self, s: &mut State, q: &[f64], mu: f64) -> bool {
+        if s.sums.iter().zip(&self.rhs).any(|(x, b)| x > b) {
+            self.repair_moves(s, q, mu, false);
+        }
         self.give_back(s, q);
+        self.repair_moves(s, q, mu, true)
+    }
+
+    /// Single moves (one KOL to another option or to nothing), each the one that gives up the
+    /// least reduced profit per unit of violation removed (of the rows, and of the budget when
+    /// `budget`), until none is left; at most [`REPAIR_MOVES`] moves (each looks at every
+    /// option). True when no violation is left.
+    fn repair_moves(&self, s: &mut State, q: &[f64], mu: f64, budget: bool) -> bool {
         let mut sums = vec![0i128; self.rows];
-        let steps = 4 * self.classes.len() + 100;
-        for _ in 0..steps {
-            let now = self.violation(s.spent, &s.sums);
+        for _ in 0..REPAIR_MOVES {
+            let now = self.violation_of(s.spent, &s.sums, budget);
             if now == 0.0 {
                 return true;
             }
@@ -495,7 +519,7 @@ impl Instance {
                     for j in 0..self.rows {
                         sums[j] = s.sums[j] - i128::from(self.a(cur, j)) + i128::from(self.a(o, j));
                     }
-                    let gain = now - self.violation(spent, &sums);
+                    let gain = now - self.violation_of(spent, &sums, budget);
                     if gain <= 1e-12 {
                         continue;
                     }
@@ -521,7 +545,7 @@ impl Instance {
                 None => return false,
             }
         }
-        self.violation(s.spent, &s.sums) == 0.0
+        self.violation_of(s.spent, &s.sums, budget) == 0.0
     }
 
     /// When only the budget is broken: moves to cheaper options (or none) that keep every row,
@@ -1485,9 +1509,13 @@ fn dynamic_programme(
 /// past this the search stops as at the work limit, whatever the limit, so memory stays bounded.
 const MAX_CHILDREN: usize = 4_000_000;
 
-/// Aspirations tried before the plain search, as fractions of the gap between the root bound
-/// and the incumbent, below the bound.
-const ASPIRATIONS: [f64; 4] = [1.0 / 64.0, 1.0 / 16.0, 1.0 / 4.0, 1.0];
+/// Aspirations tried before the plain search: the root bound less these fractions of its
+/// magnitude (those above the incumbent; doubling from 0.001 % to 1 %), then the incumbent
+/// itself. A pass above the optimum costs little unless it is close; the one just below finds
+/// it.
+const ASPIRATIONS: [f64; 11] = [
+    1e-5, 2e-5, 4e-5, 8e-5, 1.6e-4, 3.2e-4, 6.4e-4, 1.28e-3, 2.56e-3, 5.12e-3, 1e-2,
+];
 
 /// Exact mode with an incumbent: [`dynamic_programme`] with aspirations from just below the
 /// root bound down to the incumbent. The optimum is usually much closer to the bound than the
@@ -1499,16 +1527,17 @@ fn exact_by_aspiration(inst: &Instance, d: &Dual, incumbent: State, limit: u64) 
     let mut best = incumbent;
     let mut bound = d.bound;
     let mut work = 0u64;
-    for f in ASPIRATIONS {
-        let gap = bound - best.value as f64;
-        if gap < 1.0 {
+    let steps = ASPIRATIONS
+        .iter()
+        .map(|f| d.bound - d.bound.abs() * f)
+        .chain(std::iter::once(f64::NEG_INFINITY));
+    for aspiration in steps {
+        if bound - (best.value as f64) < 1.0 {
             break;
         }
-        let aspiration = if f >= 1.0 {
-            f64::NEG_INFINITY
-        } else {
-            bound - gap * f
-        };
+        if aspiration <= best.value as f64 && aspiration > f64::NEG_INFINITY {
+            continue;
+        }
         let s = dynamic_programme(inst, d, Some(best.clone()), limit, aspiration, &mut work);
         if let Some(b) = s.best {
             if better(inst.goal, &b, &best) {

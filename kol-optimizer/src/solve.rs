@@ -169,11 +169,14 @@ impl Problem {
     /// [`OptimizerError::WorkLimit`] when the search hits `options.work_limit` and
     /// `options.on_work_limit` is [`OnWorkLimit::Error`].
     ///
-    /// With side constraints: a branch and bound over the KOLs, each node bounded by the
-    /// Lagrangian relaxation (see [`Problem::try_greedy`]); `work_limit` counts nodes. It proves
-    /// the optimum reach (among plans of equal reach, not necessarily the lowest spend) or the
-    /// lowest price meeting the target, or stops at the limit with the root bound as proven gap.
-    /// Errors as [`Problem::try_greedy`] too.
+    /// With side constraints: a dynamic programme over the KOLs on partial plans (spend, row
+    /// sums, value), pruned by dominance and by the Lagrangian bound (see
+    /// [`Problem::try_greedy`]) of the KOLs still to decide, aimed first just below the bound
+    /// and then lower; `work_limit` counts the partial plans made (and one pass holds at most 4
+    /// million, whatever the limit, so memory stays within about 400 MB). It proves the optimum
+    /// reach (among plans of equal reach, not necessarily the lowest spend) or the lowest price
+    /// meeting the target, or stops at the limit with the best bound it proved as gap. Errors as
+    /// [`Problem::try_greedy`] too.
     pub fn exact(&self, options: &ExactOptions) -> Result<Plan> {
         if let Some(side) = &self.side {
             return crate::side::solve(self, side, Some(options));
