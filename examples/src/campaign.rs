@@ -148,9 +148,10 @@ fn group(name: &str) -> Result<Group, String> {
         .map_err(|_| format!("{name:?} is neither a platform nor a follower tier"))
 }
 
-/// `GROUP=N[,GROUP=N]` pairs: a group and a whole number each.
-fn group_values(flag: &str, value: &str) -> Result<Vec<(Group, u32)>, CampaignError> {
-    list(flag, value, |pair| {
+/// `GROUP=N[,GROUP=N]` pairs: a group and a whole number each (at most `max`), each group once,
+/// at least one pair.
+fn group_values(flag: &str, value: &str, max: u32) -> Result<Vec<(Group, u32)>, CampaignError> {
+    let pairs = list(flag, value, |pair| {
         let (name, n) = pair
             .split_once('=')
             .ok_or_else(|| format!("{pair:?} is not GROUP=N (e.g. tiktok=30, micro=10)"))?;
@@ -158,8 +159,22 @@ fn group_values(flag: &str, value: &str) -> Result<Vec<(Group, u32)>, CampaignEr
             .trim()
             .parse()
             .map_err(|e| format!("{pair:?}: {n:?}: {e}"))?;
+        if n > max {
+            return Err(format!("{pair:?}: {n} is above {max}"));
+        }
         Ok((group(name)?, n))
-    })
+    })?;
+    if pairs.is_empty() {
+        return Err(CampaignError::Usage(format!(
+            "{flag}: no GROUP=N given (e.g. tiktok=30, micro=10)"
+        )));
+    }
+    for (k, (g, _)) in pairs.iter().enumerate() {
+        if pairs[..k].iter().any(|(other, _)| other == g) {
+            return Err(CampaignError::Usage(format!("{flag}: {g} is given twice")));
+        }
+    }
+    Ok(pairs)
 }
 
 /// Sets one bound of the quota on `group`, creating the quota the first time.
@@ -296,13 +311,28 @@ struct Cli {
     #[arg(long, value_name = "GROUP=N[,..]", help_heading = "Mix (side constraints)")]
     max_count: Option<String>,
     /// No creator's item above this percent of the budget.
-    #[arg(long, value_name = "PCT", help_heading = "Mix (side constraints)")]
+    #[arg(
+        long,
+        value_name = "PCT",
+        help_heading = "Mix (side constraints)",
+        allow_negative_numbers = true
+    )]
     max_creator_share: Option<String>,
     /// At least this many creators booked.
-    #[arg(long, value_name = "N", help_heading = "Mix (side constraints)")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Mix (side constraints)",
+        allow_negative_numbers = true
+    )]
     min_creators: Option<String>,
     /// At most this many creators booked.
-    #[arg(long, value_name = "N", help_heading = "Mix (side constraints)")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Mix (side constraints)",
+        allow_negative_numbers = true
+    )]
     max_creators: Option<String>,
     /// Categories at least one booked creator must cover (e.g. beauty,skincare).
     #[arg(long, value_name = "C[,C]", help_heading = "Mix (side constraints)")]
@@ -465,14 +495,14 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
         s.frontier_max = Some(number("--frontier-max", &v)?);
     }
     let quotas = &mut s.constraints.quotas;
-    for (flag, value) in [
-        ("--min-share", &cli.min_share),
-        ("--max-share", &cli.max_share),
-        ("--min-count", &cli.min_count),
-        ("--max-count", &cli.max_count),
+    for (flag, value, max) in [
+        ("--min-share", &cli.min_share, 100),
+        ("--max-share", &cli.max_share, 100),
+        ("--min-count", &cli.min_count, u32::MAX),
+        ("--max-count", &cli.max_count, u32::MAX),
     ] {
         let Some(value) = value else { continue };
-        for (g, n) in group_values(flag, value)? {
+        for (g, n) in group_values(flag, value, max)? {
             set_quota(quotas, g, |q| match flag {
                 "--min-share" => q.min_share_pct = Some(n),
                 "--max-share" => q.max_share_pct = Some(n),
@@ -482,7 +512,13 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
         }
     }
     if let Some(v) = cli.max_creator_share {
-        s.constraints.max_creator_share_pct = Some(number("--max-creator-share", &v)?);
+        let pct: u32 = number("--max-creator-share", &v)?;
+        if !(1..=100).contains(&pct) {
+            return Err(CampaignError::Usage(format!(
+                "--max-creator-share: {pct} is not a percent of the budget from 1 to 100"
+            )));
+        }
+        s.constraints.max_creator_share_pct = Some(pct);
     }
     if let Some(v) = cli.min_creators {
         s.constraints.min_creators = Some(number("--min-creators", &v)?);
@@ -491,9 +527,20 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
         s.constraints.max_creators = Some(number("--max-creators", &v)?);
     }
     if let Some(v) = cli.cover {
-        s.constraints.categories = list("--cover", &v, |c| {
+        let categories = list("--cover", &v, |c| {
             Category::new(c).map_err(|e| e.to_string())
         })?;
+        if categories.is_empty() {
+            return Err(CampaignError::Usage("--cover: no category given".into()));
+        }
+        for (k, c) in categories.iter().enumerate() {
+            if categories[..k].contains(c) {
+                return Err(CampaignError::Usage(format!(
+                    "--cover: {c} is given twice"
+                )));
+            }
+        }
+        s.constraints.categories = categories;
     }
     if let Some(c) = category {
         if !CATEGORIES.contains(&c.as_str()) {
@@ -1023,6 +1070,14 @@ mod tests {
             (vec!["--max-count", "mega=-1"], "--max-count"),
             (vec!["--max-creator-share", "lots"], "--max-creator-share"),
             (vec!["--cover", "a{b}"], "--cover"),
+            (vec!["--cover", ","], "--cover"),
+            (vec!["--cover", "beauty,Beauty"], "--cover"),
+            (vec!["--min-share", "tiktok=150"], "--min-share"),
+            (vec!["--min-share", "tiktok=30,TikTok=0"], "--min-share"),
+            (vec!["--max-share", ","], "--max-share"),
+            (vec!["--max-creator-share", "0"], "--max-creator-share"),
+            (vec!["--max-creator-share", "101"], "--max-creator-share"),
+            (vec!["--min-creators", "-1"], "--min-creators"),
         ] {
             let err = parse(&args).unwrap_err().to_string();
             assert!(err.contains(flag), "{args:?}: {err}");

@@ -14,7 +14,9 @@
 //! of the spend on TikTok" is `sum(price_i (30 - 100 [platform_i = TikTok]) x_i) <= 0`): exact to
 //! check, and what the Lagrangian bound of the constrained solver relaxes. Conflicts visible
 //! without solving (a minimum above its maximum, minimum shares summing over 100 %, a category
-//! no candidate covers...) are refused there with [`OptimizerError::InvalidConstraint`].
+//! no candidate covers...) are refused there with [`OptimizerError::InvalidConstraint`]. (A
+//! share asked of a group nobody offers, or shares over 100 %, leave only plans that spend
+//! nothing: refused, unless some item is free and such a plan can still reach something.)
 //! Empty constraints compile to nothing: the unconstrained solvers run unchanged.
 
 use std::collections::HashSet;
@@ -273,6 +275,7 @@ pub(crate) fn compile(
         }
     }
 
+    let free_items = items.iter().any(|&(price, _)| price == 0);
     let mut rows: Vec<Row> = Vec::new();
     let mut seen: HashSet<Group> = HashSet::new();
     let (mut min_share_platform, mut min_share_tier) = (0u32, 0u32);
@@ -327,7 +330,9 @@ pub(crate) fn compile(
                 ),
             ));
         }
-        if share > 0 && offering == 0 {
+        // A plan that spends nothing meets every share: with a free item to book, such a plan
+        // can still reach something, so only the solver can tell.
+        if share > 0 && offering == 0 && !free_items {
             return Err(invalid(
                 at("min_share_pct"),
                 format!(
@@ -387,13 +392,13 @@ pub(crate) fn compile(
             });
         }
     }
-    if min_share_platform > 100 {
+    if min_share_platform > 100 && !free_items {
         return Err(invalid(
             "constraints.quotas",
             format!("the minimum platform shares sum to {min_share_platform} %, over 100 %"),
         ));
     }
-    if min_share_tier > 100 {
+    if min_share_tier > 100 && !free_items {
         return Err(invalid(
             "constraints.quotas",
             format!("the minimum tier shares sum to {min_share_tier} %, over 100 %"),

@@ -56,6 +56,31 @@ const EXACT_ITERATIONS: usize = 300;
 /// Nodes the greedy's feasibility phase may spend.
 const FEASIBILITY_NODES: u64 = 2_000_000;
 
+/// What [`Instance::build`] lifts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Loosen {
+    Nothing,
+    /// No budget: every item may be bought.
+    Budget,
+    /// No per-creator cap: items above it may be bought.
+    CreatorCap,
+}
+
+/// Where an instance comes from, to build it again loosened (conflicts).
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    problem: &'a Problem,
+    side: &'a Compiled,
+    goal: Goal,
+    target: u128,
+}
+
+impl Source<'_> {
+    fn instance(&self, loosen: Loosen) -> Instance {
+        Instance::build(self.problem, self.side, self.goal, self.target, loosen)
+    }
+}
+
 /// One KOL the plan may book: options `start..end` (sorted by price).
 #[derive(Debug, Clone, Copy)]
 struct Class {
@@ -117,11 +142,30 @@ struct Lp {
 
 impl Instance {
     fn new(problem: &Problem, side: &Compiled, goal: Goal, target: u128) -> Self {
+        Self::build(problem, side, goal, target, Loosen::Nothing)
+    }
+
+    /// [`Instance::new`], with the budget or the per-creator cap lifted when `loosen` says so
+    /// (to tell whether they take part in a conflict).
+    fn build(
+        problem: &Problem,
+        side: &Compiled,
+        goal: Goal,
+        target: u128,
+        loosen: Loosen,
+    ) -> Self {
         let rows_given = side.rows.len();
         let rows = rows_given + usize::from(goal == Goal::MinCost);
         let mut rhs: Vec<i128> = side.rows.iter().map(|r| r.rhs).collect();
         let mut labels: Vec<String> = side.rows.iter().map(|r| r.label.clone()).collect();
-        let cap = problem.budget - problem.pinned_price;
+        let cap = match loosen {
+            Loosen::Budget => problem
+                .items
+                .iter()
+                .fold(0u64, |sum, item| sum.saturating_add(item.0)),
+            _ => problem.budget - problem.pinned_price,
+        };
+        let capped = |i: usize| loosen != Loosen::CreatorCap && side.capped[i];
         let mut pinned_reach = 0u128;
         let mut inst = Self {
             goal,
@@ -154,7 +198,7 @@ impl Instance {
             order.clear();
             order.extend(
                 (first..problem.first[ci + 1] as usize)
-                    .filter(|&i| !side.capped[i] && problem.items[i].0 <= cap),
+                    .filter(|&i| !capped(i) && problem.items[i].0 <= cap),
             );
             if order.is_empty() {
                 continue;
@@ -1005,8 +1049,8 @@ impl SuffixLp {
     }
 }
 
-/// Slots of the branch and bound's table of visited states.
-const MEMO_SLOTS: usize = 1 << 18;
+/// Bytes of the branch and bound's table of visited states (its slots grow with the rows).
+const MEMO_BYTES: usize = 16 << 20;
 
 /// Visited states of the branch and bound, as a cache: per (depth, spent, row sums) the best
 /// value seen. Two partial plans at the same depth with the same spend and the same row sums
@@ -1025,8 +1069,11 @@ struct Memo {
 }
 
 impl Memo {
-    fn new(inst: &Instance, slots: usize) -> Self {
+    fn new(inst: &Instance, bytes: usize) -> Self {
         let rows = inst.rows;
+        // A power of two of slots within `bytes`, at least 1,024.
+        let fit = (bytes / ((rows + 3) * 16)).max(1_024);
+        let slots = 1usize << fit.ilog2();
         let clamp = (0..rows)
             .map(|j| (0..inst.price.len()).all(|o| inst.coef[o * rows + j] <= 0))
             .collect();
@@ -1138,7 +1185,7 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
     }
     let lambda_b = constant - mu * inst.cap as f64;
 
-    let mut memo = Memo::new(inst, MEMO_SLOTS);
+    let mut memo = Memo::new(inst, MEMO_BYTES);
     let mut best = incumbent;
     let mut s = inst.empty();
     let mut cursor = vec![0usize; n + 1];
@@ -1343,6 +1390,10 @@ fn dynamic_programme(
     let mut rank: Vec<usize> = Vec::new();
     let mut fenwick: Vec<i128> = Vec::new();
     let mut row: Vec<i128> = vec![0; rows];
+    // Bytes per child while a layer is built (sums in `next` and `now`, a group key, spend,
+    // value, profit, parent, sort entry), and per kept plan in the trail.
+    let per_child = 48 * rows + 96;
+    let mut trail_bytes = 0usize;
     for k in 0..n {
         if *work > limit {
             return Search {
@@ -1358,7 +1409,7 @@ fn dynamic_programme(
         let after = &suf_min[(k + 1) * rows..(k + 2) * rows];
         for si in 0..now.spent.len() {
             // The limit holds within a layer too (one layer can hold many children).
-            if *work > limit || next.spent.len() > MAX_CHILDREN {
+            if *work > limit || next.spent.len() * per_child + trail_bytes > DP_BYTES {
                 return Search {
                     best,
                     finished: false,
@@ -1494,6 +1545,7 @@ fn dynamic_programme(
             );
             layer.push(from[i]);
         }
+        trail_bytes += layer.len() * std::mem::size_of::<(u32, u32)>();
         trail.push(layer);
         if now.spent.is_empty() {
             break;
@@ -1505,9 +1557,10 @@ fn dynamic_programme(
     }
 }
 
-/// Children one layer of [`dynamic_programme`] may hold (about 100 bytes each with five rows):
-/// past this the search stops as at the work limit, whatever the limit, so memory stays bounded.
-const MAX_CHILDREN: usize = 4_000_000;
+/// Memory [`dynamic_programme`] may hold: one layer's children (their sums twice, group keys,
+/// sort entries) and the trail of every layer's kept partial plans. Past it the search stops as
+/// at the work limit, whatever the limit.
+const DP_BYTES: usize = 1 << 29;
 
 /// Aspirations tried before the plain search: the root bound less these fractions of its
 /// magnitude (those above the incumbent; doubling from 0.001 % to 1 %), then the incumbent
@@ -1676,21 +1729,34 @@ fn decide(inst: &Instance, limit: u64) -> Option<bool> {
 }
 
 /// A minimal set of rows (and the budget) that cannot be met together: a deletion filter.
-fn conflict(inst: &Instance, limit: u64) -> Vec<String> {
+///
+/// A quarter of the work `limit` is shared: each decision gets an equal part (a row left undecided
+/// stays in the set, which is then a conflicting set, minimal where decided). The budget and
+/// the per-creator cap are named when lifting them makes the kept rows feasible.
+fn conflict(src: Source<'_>, inst: &Instance, limit: u64) -> Vec<String> {
+    let share = (limit / 4 / (inst.rows as u64 + 3)).max(10_000);
     let mut keep: Vec<usize> = (0..inst.rows).collect();
     let mut i = 0;
     while i < keep.len() {
         let mut without = keep.clone();
         without.remove(i);
-        if decide(&inst.restricted(&without, false), limit) == Some(false) {
+        if decide(&inst.restricted(&without, false), share) == Some(false) {
             keep = without;
         } else {
             i += 1;
         }
     }
     let mut names: Vec<String> = keep.iter().map(|&j| inst.labels[j].clone()).collect();
-    if decide(&inst.restricted(&keep, true), limit) != Some(false) {
+    let lifted = |loosen| decide(&src.instance(loosen).restricted(&keep, false), share);
+    if lifted(Loosen::Budget) != Some(false) {
         names.push(format!("budget (the {} THB left after pins)", inst.cap));
+    }
+    if let Some(pct) = src.problem.constraints.max_creator_share_pct {
+        if src.side.capped.iter().any(|&c| c) && lifted(Loosen::CreatorCap) != Some(false) {
+            names.push(format!(
+                "constraints.max_creator_share_pct (no item above {pct} % of the budget)"
+            ));
+        }
     }
     if names.is_empty() {
         names.push("pins and exclusions".to_owned());
@@ -1705,15 +1771,21 @@ struct Solved {
     mode: Mode,
 }
 
-/// Solves `original` presolved (see [`Instance::presolved`]); returns the instance solved,
-/// which the plan's indices refer to. Conflicts are named on `original`.
-fn solve_inst(original: &Instance, exact: Option<u64>) -> Result<(Instance, Solved)> {
+/// Solves the instance of `src` presolved (see [`Instance::presolved`]); returns the instance
+/// solved, which the plan's indices refer to. Conflicts are named on the instance as built.
+fn solve_inst(src: Source<'_>, exact: Option<u64>) -> Result<(Instance, Solved)> {
+    let original = src.instance(Loosen::Nothing);
     let inst = original.presolved();
-    let solved = solve_presolved(original, &inst, exact)?;
+    let solved = solve_presolved(src, &original, &inst, exact)?;
     Ok((inst, solved))
 }
 
-fn solve_presolved(original: &Instance, inst: &Instance, exact: Option<u64>) -> Result<Solved> {
+fn solve_presolved(
+    src: Source<'_>,
+    original: &Instance,
+    inst: &Instance,
+    exact: Option<u64>,
+) -> Result<Solved> {
     // Exact mode's aspirations need few heuristic plans; the greedy's plan is one of them.
     let (iterations, every) = if exact.is_some() {
         (EXACT_ITERATIONS, 100)
@@ -1722,7 +1794,7 @@ fn solve_presolved(original: &Instance, inst: &Instance, exact: Option<u64>) -> 
     };
     let d = dual(inst, iterations, every);
     let infeasible = |limit| OptimizerError::InfeasibleConstraints {
-        conflict: conflict(original, limit),
+        conflict: conflict(src, original, limit),
     };
     if d.bound < inst.floor() {
         return Err(infeasible(FEASIBILITY_NODES));
@@ -1799,21 +1871,36 @@ pub(crate) fn solve(
     let limit = exact.map(|o| o.work_limit);
     let plan = match problem.objective {
         Objective::MaxReach => {
-            let inst = Instance::new(problem, side, Goal::MaxReach, 0);
-            let (inst, s) = solve_inst(&inst, limit)?;
+            let src = Source {
+                problem,
+                side,
+                goal: Goal::MaxReach,
+                target: 0,
+            };
+            let (inst, s) = solve_inst(src, limit)?;
             assemble_plan(problem, &inst, &s, None)
         }
         Objective::MinCost { min_reach } => {
             let target = min_reach.micros();
-            let inst = Instance::new(problem, side, Goal::MinCost, target);
-            match solve_inst(&inst, limit) {
+            let src = Source {
+                problem,
+                side,
+                goal: Goal::MinCost,
+                target,
+            };
+            match solve_inst(src, limit) {
                 Ok((inst, s)) => assemble_plan(problem, &inst, &s, Some(target)),
                 Err(OptimizerError::InfeasibleConstraints { conflict })
                     if conflict.iter().any(|c| c.starts_with("min_reach")) =>
                 {
                     // The target cannot be met: the best reach, with the shortfall.
-                    let inst = Instance::new(problem, side, Goal::MaxReach, 0);
-                    let (inst, s) = solve_inst(&inst, limit)?;
+                    let src = Source {
+                        problem,
+                        side,
+                        goal: Goal::MaxReach,
+                        target: 0,
+                    };
+                    let (inst, s) = solve_inst(src, limit)?;
                     assemble_plan(problem, &inst, &s, Some(target))
                 }
                 Err(e) => return Err(e),

@@ -172,8 +172,8 @@ impl Problem {
     /// With side constraints: a dynamic programme over the KOLs on partial plans (spend, row
     /// sums, value), pruned by dominance and by the Lagrangian bound (see
     /// [`Problem::try_greedy`]) of the KOLs still to decide, aimed first just below the bound
-    /// and then lower; `work_limit` counts the partial plans made (and one pass holds at most 4
-    /// million, whatever the limit, so memory stays within about 400 MB). It proves the optimum
+    /// and then lower; `work_limit` counts the partial plans made (and the search also stops
+    /// before it would hold more than about 512 MiB, whatever the limit). It proves the optimum
     /// reach (among plans of equal reach, not necessarily the lowest spend) or the lowest price
     /// meeting the target, or stops at the limit with the best bound it proved as gap. Errors as
     /// [`Problem::try_greedy`] too.

@@ -409,6 +409,47 @@ fn constraints_that_conflict_with_the_budget_are_named() {
 }
 
 #[test]
+fn items_the_budget_or_the_cap_keep_out_are_named_in_the_conflict() {
+    // The only beauty creator's item costs 900: above a budget of 500, and above a cap of 50 %
+    // of a budget of 1,000.
+    let cover = SideConstraints::new().cover(Category::new("beauty").unwrap());
+    let beauty_only = vec![three()[1].clone(), three()[2].clone()];
+    for (budget, side, named) in [
+        (500, cover.clone(), "budget"),
+        (
+            1_000,
+            cover.clone().max_creator_share_pct(50),
+            "constraints.max_creator_share_pct",
+        ),
+    ] {
+        let req = PlanRequest::new(Budget::new(budget), beauty_only.clone()).with_constraints(side);
+        let problem = Problem::new(req).unwrap();
+        for result in [problem.try_greedy(), problem.exact(&ExactOptions::default())] {
+            let msg = result.unwrap_err().to_string();
+            assert!(msg.contains("categories[0]") && msg.contains(named), "{msg}");
+        }
+    }
+}
+
+#[test]
+fn a_share_of_a_group_nobody_offers_leaves_the_free_items() {
+    // Nobody offers TikTok; a free Instagram post meets "at least 20 % on TikTok" (0 <= 0).
+    let cands = vec![cand(
+        1,
+        FollowerTier::Micro,
+        &["beauty"],
+        &[("ig_post", 0, 100)],
+    )];
+    let side = SideConstraints::new()
+        .quota(Quota::new(Group::Platform(Platform::Tiktok)).share_pct(Some(20), None));
+    let mut req = PlanRequest::new(Budget::new(0), cands).with_constraints(side);
+    req.weighting = Weighting::Off;
+    let plan = Problem::new(req).unwrap().exact(&ExactOptions::default()).unwrap();
+    assert_eq!(plan.total_effective_reach.people(), 100.0);
+    assert_eq!(plan.mode, Mode::Exact);
+}
+
+#[test]
 fn a_share_quota_changes_the_mix() {
     // Unconstrained: the mega creator alone is best per THB; at least 40 % on TikTok forces
     // the TikTok creator in.
