@@ -64,7 +64,8 @@
 //!   coverage. [`Problem::new`] refuses conflicts visible up front; [`Problem::try_greedy`]
 //!   keeps them with a Lagrangian upper bound (subgradient over the MCKP LP), a repair of the
 //!   LP solutions and a feasibility phase, and names a minimal conflicting set when no plan
-//!   can meet them; [`Problem::exact`] proves the optimum by branch and bound on that bound.
+//!   can meet them; [`Problem::exact`] proves the optimum with a dynamic programme pruned by
+//!   dominance and by that bound.
 //!   Without side constraints none of this runs.
 //! - **Frontier** ([`Problem::frontier`], [`Problem::cost_frontier`]): the LP envelope for every
 //!   budget from one sort, and plans at chosen budgets (or reach targets) with their gap and the

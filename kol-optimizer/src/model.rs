@@ -149,6 +149,8 @@ impl Model {
         let mut scratch: Vec<u128> = Vec::new();
         let mut sorted: Vec<u128> = Vec::new();
         let mut hull: Vec<u32> = Vec::new();
+        // The smallest step along any frontier (while the points are at hand).
+        let mut min_step = u64::MAX;
 
         for ci in 0..problem.candidates.len() {
             if problem.excluded[ci] {
@@ -183,6 +185,9 @@ impl Model {
             }
             let class = classes.len() as u32;
             let end = points.len();
+            for w in points[start..end].windows(2) {
+                min_step = min_step.min(w[1].price - w[0].price);
+            }
             classes.push(Class {
                 candidate: ci as u32,
                 start: start as u32,
@@ -217,7 +222,6 @@ impl Model {
             }
         }
         sort_increments(&mut incs);
-        let min_step = min_step(&classes, &points);
         Self {
             budget,
             capacity,
