@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use kol_core::{
-    AudienceShare, CatalogueEntry, Categories, Category, CountryCode, Embedding, FollowerTier, Followers,
-    KolFilter, KolId, KolMatch, KolSearch, NewKol, NewRateCard, OutreachFilter, Platform, PriceThb,
-    SearchMode, SearchRequest, TieredReach,
+    AudienceShare, CatalogueEntry, Categories, Category, CountryCode, Embedding, FollowerTier,
+    Followers, KolFilter, KolId, KolMatch, KolSearch, NewKol, NewRateCard, OutreachFilter,
+    Platform, PriceThb, SearchMode, SearchRequest, TieredReach,
 };
 use kol_db::{Database, DatabaseUrl, ImportOptions};
 use kol_optimizer::{
@@ -299,16 +299,32 @@ struct Cli {
     #[arg(long, value_name = "THB", help_heading = "Catalogue and output")]
     frontier_max: Option<String>,
     /// At least this percent of the spend on a platform or tier (e.g. tiktok=30).
-    #[arg(long, value_name = "GROUP=PCT[,..]", help_heading = "Mix (side constraints)")]
+    #[arg(
+        long,
+        value_name = "GROUP=PCT[,..]",
+        help_heading = "Mix (side constraints)"
+    )]
     min_share: Option<String>,
     /// At most this percent of the spend on a platform or tier (e.g. youtube=50).
-    #[arg(long, value_name = "GROUP=PCT[,..]", help_heading = "Mix (side constraints)")]
+    #[arg(
+        long,
+        value_name = "GROUP=PCT[,..]",
+        help_heading = "Mix (side constraints)"
+    )]
     max_share: Option<String>,
     /// At least this many creators of a platform or tier (e.g. micro=10).
-    #[arg(long, value_name = "GROUP=N[,..]", help_heading = "Mix (side constraints)")]
+    #[arg(
+        long,
+        value_name = "GROUP=N[,..]",
+        help_heading = "Mix (side constraints)"
+    )]
     min_count: Option<String>,
     /// At most this many creators of a platform or tier (e.g. mega=2).
-    #[arg(long, value_name = "GROUP=N[,..]", help_heading = "Mix (side constraints)")]
+    #[arg(
+        long,
+        value_name = "GROUP=N[,..]",
+        help_heading = "Mix (side constraints)"
+    )]
     max_count: Option<String>,
     /// No creator's item above this percent of the budget.
     #[arg(
@@ -535,9 +551,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(
         }
         for (k, c) in categories.iter().enumerate() {
             if categories[..k].contains(c) {
-                return Err(CampaignError::Usage(format!(
-                    "--cover: {c} is given twice"
-                )));
+                return Err(CampaignError::Usage(format!("--cover: {c} is given twice")));
             }
         }
         s.constraints.categories = categories;

@@ -27,9 +27,12 @@ pub(crate) fn max_reach(model: &Model, lp: &Relaxation) -> Choice {
 pub(crate) struct Singles {
     /// The largest gain of any single item.
     max_gain: u64,
-    /// (price, best gain at or below this price, its price, class, point), by price.
-    by_price: std::cell::OnceCell<Vec<(u64, u64, u64, usize, u32)>>,
+    /// By price, built on first use.
+    by_price: std::cell::OnceCell<Vec<SingleAt>>,
 }
+
+/// (price, best single-item gain at or below this price, that item's price, class, point).
+type SingleAt = (u64, u64, u64, usize, u32);
 
 impl Singles {
     pub(crate) fn new(model: &Model) -> Self {
@@ -45,7 +48,7 @@ impl Singles {
         }
     }
 
-    fn build(model: &Model) -> Vec<(u64, u64, u64, usize, u32)> {
+    fn build(model: &Model) -> Vec<SingleAt> {
         let mut all: Vec<(u64, usize, u32, u64)> = Vec::with_capacity(model.points.len());
         for (c, class) in model.classes.iter().enumerate() {
             let first = model.points[class.start as usize];
@@ -108,7 +111,12 @@ pub(crate) fn max_reach_with(model: &Model, lp: &Relaxation, singles: Option<&Si
             single = s.best(model, model.capacity);
         }
     }
-    for (c, class) in model.classes.iter().enumerate().filter(|_| singles.is_none()) {
+    for (c, class) in model
+        .classes
+        .iter()
+        .enumerate()
+        .filter(|_| singles.is_none())
+    {
         let first = model.points[class.start as usize];
         let mut end = class.end as usize;
         if !all_fit {

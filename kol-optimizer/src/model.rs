@@ -555,8 +555,15 @@ mod tests {
                 let lowered = top.lowered(budget);
                 let (a, b) = (built.relaxation(), lowered.relaxation());
                 assert_eq!(a.bound, b.bound, "seed {seed} budget {budget}");
-                let (ga, gb) = (greedy::max_reach(&built, &a), greedy::max_reach(&lowered, &b));
-                assert_eq!((ga.reach, ga.spent), (gb.reach, gb.spent), "seed {seed} budget {budget}");
+                let (ga, gb) = (
+                    greedy::max_reach(&built, &a),
+                    greedy::max_reach(&lowered, &b),
+                );
+                assert_eq!(
+                    (ga.reach, ga.spent),
+                    (gb.reach, gb.spent),
+                    "seed {seed} budget {budget}"
+                );
                 assert_eq!(built.min_step, lowered.min_step);
                 // The same increments in the same order (classes are numbered alike: the
                 // lowered model keeps classes left with nothing, which have no increments).

@@ -147,13 +147,7 @@ impl Instance {
 
     /// [`Instance::new`], with the budget or the per-creator cap lifted when `loosen` says so
     /// (to tell whether they take part in a conflict).
-    fn build(
-        problem: &Problem,
-        side: &Compiled,
-        goal: Goal,
-        target: u128,
-        loosen: Loosen,
-    ) -> Self {
+    fn build(problem: &Problem, side: &Compiled, goal: Goal, target: u128, loosen: Loosen) -> Self {
         let rows_given = side.rows.len();
         let rows = rows_given + usize::from(goal == Goal::MinCost);
         let mut rhs: Vec<i128> = side.rows.iter().map(|r| r.rhs).collect();
@@ -259,7 +253,8 @@ impl Instance {
         loop {
             let mut changed = false;
             for j in 0..rows {
-                let monotone = (0..allowed.len()).all(|o| !allowed[o] || self.coef[o * rows + j] >= 0);
+                let monotone =
+                    (0..allowed.len()).all(|o| !allowed[o] || self.coef[o * rows + j] >= 0);
                 if !monotone {
                     continue;
                 }
@@ -294,7 +289,8 @@ impl Instance {
                 out.value.push(self.value[o]);
                 out.reach.push(self.reach[o]);
                 out.offer.push(self.offer[o]);
-                out.coef.extend_from_slice(&self.coef[o * rows..(o + 1) * rows]);
+                out.coef
+                    .extend_from_slice(&self.coef[o * rows..(o + 1) * rows]);
             }
             if out.price.len() as u32 > start {
                 out.classes.push(Class {
@@ -660,7 +656,13 @@ impl Instance {
     fn fill_by_efficiency(&self, s: &mut State, q: &[f64]) {
         let mut moves: Vec<(f64, u32, u32, u32)> = Vec::new();
         for round in 0..2 {
-            let gain = |k: usize| if round == 0 { q[k] } else { self.value[k] as f64 };
+            let gain = |k: usize| {
+                if round == 0 {
+                    q[k]
+                } else {
+                    self.value[k] as f64
+                }
+            };
             for _ in 0..3 {
                 moves.clear();
                 for (c, class) in self.classes.iter().enumerate() {
@@ -672,7 +674,14 @@ impl Instance {
                     };
                     for o in class.start..class.end {
                         let (g, p) = (gain(o as usize), self.price[o as usize]);
-                        if g <= cg || self.value[o as usize] < if cur == NO { 0 } else { self.value[cur as usize] } {
+                        if g <= cg
+                            || self.value[o as usize]
+                                < if cur == NO {
+                                    0
+                                } else {
+                                    self.value[cur as usize]
+                                }
+                        {
                             continue;
                         }
                         let ratio = if p <= cp {
@@ -1253,7 +1262,12 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
         // The stronger bound: the suffix LP within the budget this option leaves.
         let c = order[depth];
         let held = s.pick[c];
-        let before = s.spent - if held == NO { 0 } else { inst.price[held as usize] };
+        let before = s.spent
+            - if held == NO {
+                0
+            } else {
+                inst.price[held as usize]
+            };
         let (p, qo) = if o == NO {
             (0, 0.0)
         } else {
@@ -1405,7 +1419,10 @@ fn dynamic_programme(
         suffix_lp.set(order[k], false);
         next.clear();
         from.clear();
-        let threshold = aspiration.max(best.as_ref().map_or(f64::NEG_INFINITY, |b| b.value as f64 + 1.0));
+        let threshold = aspiration.max(
+            best.as_ref()
+                .map_or(f64::NEG_INFINITY, |b| b.value as f64 + 1.0),
+        );
         let after = &suf_min[(k + 1) * rows..(k + 2) * rows];
         for si in 0..now.spent.len() {
             // The limit holds within a layer too (one layer can hold many children).
@@ -1473,12 +1490,7 @@ fn dynamic_programme(
                     fresh
                 }
             };
-            sorted.push((
-                g,
-                next.spent[i],
-                std::cmp::Reverse(next.value[i]),
-                i as u32,
-            ));
+            sorted.push((g, next.spent[i], std::cmp::Reverse(next.value[i]), i as u32));
         }
         sorted.sort_unstable();
         let wide_of = |l: &Layer, i: usize| wide.map_or(0, |w| l.sums[i * rows + w]);
@@ -1648,7 +1660,9 @@ impl std::hash::Hasher for FastHasher {
     }
 
     fn write_u64(&mut self, x: u64) {
-        self.0 = (self.0 ^ x).wrapping_mul(0xBF58_476D_1CE4_E5B9).rotate_left(31);
+        self.0 = (self.0 ^ x)
+            .wrapping_mul(0xBF58_476D_1CE4_E5B9)
+            .rotate_left(31);
     }
 
     fn write_u128(&mut self, x: u128) {

@@ -424,9 +424,15 @@ fn items_the_budget_or_the_cap_keep_out_are_named_in_the_conflict() {
     ] {
         let req = PlanRequest::new(Budget::new(budget), beauty_only.clone()).with_constraints(side);
         let problem = Problem::new(req).unwrap();
-        for result in [problem.try_greedy(), problem.exact(&ExactOptions::default())] {
+        for result in [
+            problem.try_greedy(),
+            problem.exact(&ExactOptions::default()),
+        ] {
             let msg = result.unwrap_err().to_string();
-            assert!(msg.contains("categories[0]") && msg.contains(named), "{msg}");
+            assert!(
+                msg.contains("categories[0]") && msg.contains(named),
+                "{msg}"
+            );
         }
     }
 }
@@ -444,7 +450,10 @@ fn a_share_of_a_group_nobody_offers_leaves_the_free_items() {
         .quota(Quota::new(Group::Platform(Platform::Tiktok)).share_pct(Some(20), None));
     let mut req = PlanRequest::new(Budget::new(0), cands).with_constraints(side);
     req.weighting = Weighting::Off;
-    let plan = Problem::new(req).unwrap().exact(&ExactOptions::default()).unwrap();
+    let plan = Problem::new(req)
+        .unwrap()
+        .exact(&ExactOptions::default())
+        .unwrap();
     assert_eq!(plan.total_effective_reach.people(), 100.0);
     assert_eq!(plan.mode, Mode::Exact);
 }
