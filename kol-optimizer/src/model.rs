@@ -193,33 +193,7 @@ impl Model {
                 start: start as u32,
                 end: end as u32,
             });
-            // Upper convex hull (strict): pop the middle point unless it lies strictly above
-            // the chord of its neighbours.
-            hull.clear();
-            for j in start..end {
-                while hull.len() >= 2 {
-                    let a = points[hull[hull.len() - 2] as usize];
-                    let b = points[hull[hull.len() - 1] as usize];
-                    let c = points[j];
-                    let left = u128::from(b.reach - a.reach) * u128::from(c.price - b.price);
-                    let right = u128::from(c.reach - b.reach) * u128::from(b.price - a.price);
-                    if left > right {
-                        break;
-                    }
-                    hull.pop();
-                }
-                hull.push(j as u32);
-            }
-            for w in hull.windows(2) {
-                let (a, b) = (points[w[0] as usize], points[w[1] as usize]);
-                incs.push(Inc {
-                    dp: b.price - a.price,
-                    dr: b.reach - a.reach,
-                    class,
-                    from: w[0],
-                    to: w[1],
-                });
-            }
+            push_hull(&points, start..end, class, &mut hull, &mut incs);
         }
         sort_increments(&mut incs);
         Self {
@@ -345,31 +319,13 @@ impl Model {
             }
             affected[c] = true;
             class.end = (start + keep.max(1)) as u32;
-            hull.clear();
-            for j in start..class.end as usize {
-                while hull.len() >= 2 {
-                    let a = self.points[hull[hull.len() - 2] as usize];
-                    let b = self.points[hull[hull.len() - 1] as usize];
-                    let p = self.points[j];
-                    let left = u128::from(b.reach - a.reach) * u128::from(p.price - b.price);
-                    let right = u128::from(p.reach - b.reach) * u128::from(b.price - a.price);
-                    if left > right {
-                        break;
-                    }
-                    hull.pop();
-                }
-                hull.push(j as u32);
-            }
-            for w in hull.windows(2) {
-                let (a, b) = (self.points[w[0] as usize], self.points[w[1] as usize]);
-                extra.push(Inc {
-                    dp: b.price - a.price,
-                    dr: b.reach - a.reach,
-                    class: c as u32,
-                    from: w[0],
-                    to: w[1],
-                });
-            }
+            push_hull(
+                &self.points,
+                start..class.end as usize,
+                c as u32,
+                &mut hull,
+                &mut extra,
+            );
         }
         extra.sort_by(Inc::order);
         let mut incs = Vec::with_capacity(self.incs.len());
@@ -418,6 +374,42 @@ impl Choice {
         self.points[class] = to;
         self.spent = self.spent - from.price + next.price;
         self.reach = self.reach - u128::from(from.reach) + u128::from(next.reach);
+    }
+}
+
+/// Appends the increments of the upper convex hull (strict: a middle point stays only if it lies
+/// strictly above the chord of its neighbours) of the frontier `points[range]` of `class`.
+fn push_hull(
+    points: &[Point],
+    range: std::ops::Range<usize>,
+    class: u32,
+    hull: &mut Vec<u32>,
+    incs: &mut Vec<Inc>,
+) {
+    hull.clear();
+    for j in range {
+        while hull.len() >= 2 {
+            let a = points[hull[hull.len() - 2] as usize];
+            let b = points[hull[hull.len() - 1] as usize];
+            let c = points[j];
+            let left = u128::from(b.reach - a.reach) * u128::from(c.price - b.price);
+            let right = u128::from(c.reach - b.reach) * u128::from(b.price - a.price);
+            if left > right {
+                break;
+            }
+            hull.pop();
+        }
+        hull.push(j as u32);
+    }
+    for w in hull.windows(2) {
+        let (a, b) = (points[w[0] as usize], points[w[1] as usize]);
+        incs.push(Inc {
+            dp: b.price - a.price,
+            dr: b.reach - a.reach,
+            class,
+            from: w[0],
+            to: w[1],
+        });
     }
 }
 

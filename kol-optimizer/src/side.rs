@@ -412,36 +412,10 @@ impl Instance {
         let mut pick = vec![NO; self.classes.len()];
         let mut base = 0.0;
         let mut hull: Vec<(u64, f64, u32)> = Vec::new();
-        for (c, class) in self.classes.iter().enumerate() {
-            // Start: nothing, or the best free option.
-            let mut start = (0u64, 0.0f64, NO);
-            for o in class.start..class.end {
-                if self.price[o as usize] == 0 && q[o as usize] > start.1 {
-                    start = (0, q[o as usize], o);
-                }
-            }
-            base += start.1;
-            pick[c] = start.2;
-            hull.clear();
-            hull.push(start);
-            for o in class.start..class.end {
-                let (p, v) = (self.price[o as usize], q[o as usize]);
-                if p == 0 || v <= hull[hull.len() - 1].1 {
-                    continue;
-                }
-                while hull.len() >= 2 {
-                    let a = hull[hull.len() - 2];
-                    let b = hull[hull.len() - 1];
-                    // Keep b only if strictly above the chord from a to the new point.
-                    let left = (b.1 - a.1) * (p - b.0) as f64;
-                    let right = (v - b.1) * (b.0 - a.0) as f64;
-                    if left > right {
-                        break;
-                    }
-                    hull.pop();
-                }
-                hull.push((p, v, o));
-            }
+        for (c, &class) in self.classes.iter().enumerate() {
+            self.hull(class, q, &mut hull);
+            base += hull[0].1;
+            pick[c] = hull[0].2;
             for w in hull.windows(2) {
                 let dp = (w[1].0 - w[0].0) as f64;
                 incs.push(((w[1].1 - w[0].1) / dp, c as u32, w[0].2, w[1].2));
@@ -496,6 +470,73 @@ impl Instance {
             grad,
             brk: frac.map(|(c, _, to, _)| (c, to)),
         }
+    }
+
+    /// The best free option of `class` for profits `q` (value 0 and [`NO`] when none beats
+    /// taking nothing): where its Lagrangian hull starts.
+    fn start(&self, class: Class, q: &[f64]) -> (f64, u32) {
+        let mut start = (0.0f64, NO);
+        for o in class.start..class.end {
+            if self.price[o as usize] == 0 && q[o as usize] > start.0 {
+                start = (q[o as usize], o);
+            }
+        }
+        start
+    }
+
+    /// The upper convex hull of `class`'s options for profits `q`, as (price, profit, option)
+    /// from its start (see [`Instance::start`]): the points whose increments the Lagrangian's
+    /// LP takes by slope.
+    fn hull(&self, class: Class, q: &[f64], hull: &mut Vec<(u64, f64, u32)>) {
+        let (v0, o0) = self.start(class, q);
+        hull.clear();
+        hull.push((0, v0, o0));
+        for o in class.start..class.end {
+            let (p, v) = (self.price[o as usize], q[o as usize]);
+            if p == 0 || v <= hull[hull.len() - 1].1 {
+                continue;
+            }
+            while hull.len() >= 2 {
+                let a = hull[hull.len() - 2];
+                let b = hull[hull.len() - 1];
+                // Keep b only if strictly above the chord from a to the new point.
+                let left = (b.1 - a.1) * (p - b.0) as f64;
+                let right = (v - b.1) * (b.0 - a.0) as f64;
+                if left > right {
+                    break;
+                }
+                hull.pop();
+            }
+            hull.push((p, v, o));
+        }
+    }
+
+    /// Suffix sums over the classes in `order`: per row, the most favourable (smallest)
+    /// coefficient each class could add (row-major, `rows` per depth, `n + 1` depths), and the
+    /// starts of their hulls for profits `q`.
+    fn suffix_sums(&self, order: &[usize], q: &[f64]) -> (Vec<i128>, Vec<f64>) {
+        let (n, rows) = (order.len(), self.rows);
+        let mut suf_min = vec![0i128; (n + 1) * rows];
+        let mut suf_start = vec![0.0; n + 1];
+        for k in (0..n).rev() {
+            let class = self.classes[order[k]];
+            for j in 0..rows {
+                let m = (class.start..class.end)
+                    .map(|o| self.a(o, j))
+                    .fold(0i64, i64::min);
+                suf_min[k * rows + j] = suf_min[(k + 1) * rows + j] + i128::from(m);
+            }
+            suf_start[k] = suf_start[k + 1] + self.start(class, q).0;
+        }
+        (suf_min, suf_start)
+    }
+
+    /// Per row: whether every coefficient is `<= 0` (minimum counts, coverage), so a sum that
+    /// meets the row keeps meeting it and "met" can be one state.
+    fn only_going_down(&self) -> Vec<bool> {
+        (0..self.rows)
+            .map(|j| (0..self.price.len()).all(|o| self.coef[o * self.rows + j] <= 0))
+            .collect()
     }
 
     /// Scaled total violation of the rows, and of the budget when `budget`.
@@ -951,31 +992,9 @@ struct SuffixLp {
 impl SuffixLp {
     fn new(inst: &Instance, q: &[f64]) -> Self {
         let mut incs: Vec<(f64, u64, f64, u32)> = Vec::new();
-        let mut hull: Vec<(u64, f64)> = Vec::new();
-        for (c, class) in inst.classes.iter().enumerate() {
-            let mut start = (0u64, 0.0f64);
-            for o in class.start..class.end {
-                if inst.price[o as usize] == 0 && q[o as usize] > start.1 {
-                    start = (0, q[o as usize]);
-                }
-            }
-            hull.clear();
-            hull.push(start);
-            for o in class.start..class.end {
-                let (p, v) = (inst.price[o as usize], q[o as usize]);
-                if p == 0 || v <= hull[hull.len() - 1].1 {
-                    continue;
-                }
-                while hull.len() >= 2 {
-                    let a = hull[hull.len() - 2];
-                    let b = hull[hull.len() - 1];
-                    if (b.1 - a.1) * (p - b.0) as f64 > (v - b.1) * (b.0 - a.0) as f64 {
-                        break;
-                    }
-                    hull.pop();
-                }
-                hull.push((p, v));
-            }
+        let mut hull = Vec::new();
+        for (c, &class) in inst.classes.iter().enumerate() {
+            inst.hull(class, q, &mut hull);
             for w in hull.windows(2) {
                 let dp = w[1].0 - w[0].0;
                 let dv = w[1].1 - w[0].1;
@@ -1083,9 +1102,7 @@ impl Memo {
         // A power of two of slots within `bytes`, at least 1,024.
         let fit = (bytes / ((rows + 3) * 16)).max(1_024);
         let slots = 1usize << fit.ilog2();
-        let clamp = (0..rows)
-            .map(|j| (0..inst.price.len()).all(|o| inst.coef[o * rows + j] <= 0))
-            .collect();
+        let clamp = inst.only_going_down();
         let stride = rows + 3;
         let mut table = vec![0i128; slots * stride];
         for slot in table.chunks_exact_mut(stride) {
@@ -1152,20 +1169,13 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
         constant += d.lambda[j] * inst.rhs[j] as f64 / inst.scale[j];
     }
     let margin = inst.margin(&d.lambda, mu);
-    // Suffix sums over the order: best profit, and each row's most favourable coefficient.
+    // Suffix sums over the order: best profit, each row's most favourable coefficient, and
+    // the suffix LP's starts (best free option per class).
     let mut suf_u = vec![0.0; n + 1];
-    let mut suf_min = vec![0i128; (n + 1) * rows];
     for k in (0..n).rev() {
-        let c = order[k];
-        suf_u[k] = suf_u[k + 1] + u[c];
-        let class = inst.classes[c];
-        for j in 0..rows {
-            let m = (class.start..class.end)
-                .map(|o| inst.a(o, j))
-                .fold(0i64, i64::min);
-            suf_min[k * rows + j] = suf_min[(k + 1) * rows + j] + i128::from(m);
-        }
+        suf_u[k] = suf_u[k + 1] + u[order[k]];
     }
+    let (suf_min, suf_start) = inst.suffix_sums(&order, &q);
     // Options per depth, by decreasing reduced profit (nothing included).
     let options: Vec<Vec<(f64, u32)>> = order
         .iter()
@@ -1180,18 +1190,8 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
         })
         .collect();
 
-    // The suffix LP: its starts (best free option per class) as suffix sums over the order,
-    // its hull increments in the Fenwick trees.
+    // The suffix LP's hull increments, in the Fenwick trees.
     let mut suffix_lp = SuffixLp::new(inst, &q);
-    let mut suf_start = vec![0.0; n + 1];
-    for k in (0..n).rev() {
-        let class = inst.classes[order[k]];
-        let start = (class.start..class.end)
-            .filter(|&o| inst.price[o as usize] == 0)
-            .map(|o| q[o as usize])
-            .fold(0.0f64, f64::max);
-        suf_start[k] = suf_start[k + 1] + start;
-    }
     let lambda_b = constant - mu * inst.cap as f64;
 
     let mut memo = Memo::new(inst, MEMO_BYTES);
@@ -1353,25 +1353,8 @@ fn dynamic_programme(
         .map(|j| d.lambda[j] * inst.rhs[j] as f64 / inst.scale[j])
         .sum();
     // Suffix sums over the order: each row's most favourable coefficient, the LP's starts.
-    let mut suf_min = vec![0i128; (n + 1) * rows];
-    let mut suf_start = vec![0.0; n + 1];
-    for k in (0..n).rev() {
-        let class = inst.classes[order[k]];
-        for j in 0..rows {
-            let m = (class.start..class.end)
-                .map(|o| inst.a(o, j))
-                .fold(0i64, i64::min);
-            suf_min[k * rows + j] = suf_min[(k + 1) * rows + j] + i128::from(m);
-        }
-        let start = (class.start..class.end)
-            .filter(|&o| inst.price[o as usize] == 0)
-            .map(|o| q[o as usize])
-            .fold(0.0f64, f64::max);
-        suf_start[k] = suf_start[k + 1] + start;
-    }
-    let clamp: Vec<bool> = (0..rows)
-        .map(|j| (0..inst.price.len()).all(|o| inst.coef[o * rows + j] <= 0))
-        .collect();
+    let (suf_min, suf_start) = inst.suffix_sums(&order, &q);
+    let clamp = inst.only_going_down();
     // The widest row (largest scale above 1, not clamped): compared as an order; the other
     // rows by equality (the group).
     let wide = (0..rows)
