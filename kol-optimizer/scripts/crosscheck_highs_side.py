@@ -165,14 +165,18 @@ def main():
     rng = random.Random(args.seed)
     bad = infeasible = 0
     ours_t = highs_t = 0.0
+    slower = []  # (case, ours, HiGHS) where optimize took longer than HiGHS
     for case in range(args.cases):
         req = random_instance(rng) if args.family == "random" else thai_instance(rng, args.kols)
         started = time.perf_counter()
         out = subprocess.run([args.binary, "--mode", "exact"], input=json.dumps(req),
                              capture_output=True, text=True)
-        ours_t += time.perf_counter() - started
+        ours_s = time.perf_counter() - started
+        ours_t += ours_s
         reach, took = highs(req)
         highs_t += took
+        if ours_s > took:
+            slower.append((case, ours_s, took))
         if out.returncode != 0:
             # Refused as infeasible (up front or proven), not undecided at the work limit.
             refused = "constraints" in out.stderr and "work limit" not in out.stderr
@@ -197,6 +201,8 @@ def main():
             bad += 1
     print(f"{args.cases - bad} passed ({infeasible} infeasible, refused by both), {bad} failed; "
           f"time: optimize {ours_t:.3f} s (process included), HiGHS {highs_t:.3f} s")
+    print(f"cases where optimize took longer than HiGHS: {len(slower)} of {args.cases}"
+          + "".join(f"; case {c}: {o:.3f} s against {h:.3f} s" for c, o, h in slower[:5]))
     sys.exit(1 if bad else 0)
 
 
