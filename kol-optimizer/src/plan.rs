@@ -124,7 +124,15 @@ pub(crate) fn assemble(problem: &Problem, model: &Model, choice: &Choice, f: Fig
         let point = model.points[choice.points[c] as usize];
         (point.offer != NONE).then_some((class.candidate as usize, point.offer as usize, false))
     });
-    let mut picks: Vec<(usize, usize, bool)> = Vec::new();
+    // Room for every class off its first point (the first is "nothing" or a free item): one
+    // allocation, no copies as the plan grows (unless pins or free items need a little more).
+    let off_first = model
+        .classes
+        .iter()
+        .zip(&choice.points)
+        .filter(|&(class, &p)| p != class.start)
+        .count();
+    let mut selections = Vec::with_capacity(off_first);
     let (mut pins, mut chosen) = (pins.peekable(), chosen.peekable());
     loop {
         let next = match (pins.peek(), chosen.peek()) {
@@ -133,16 +141,15 @@ pub(crate) fn assemble(problem: &Problem, model: &Model, choice: &Choice, f: Fig
             (Some(_), None) => pins.next(),
             (None, None) => break,
         };
-        picks.extend(next);
+        selections.extend(next.map(|(ci, oi, pinned)| selection(problem, ci, oi, pinned)));
     }
     let spent = model.pinned_price + choice.spent;
     let reach = model.pinned_reach + choice.reach;
     let bound = (model.pinned_reach + f.reach_bound).max(reach);
     let cost_bound = f.cost_bound.map(|c| model.pinned_price + c);
     finish(
-        problem,
         model.budget,
-        picks,
+        selections,
         spent,
         reach,
         bound,
@@ -190,10 +197,13 @@ pub(crate) fn assemble_side(problem: &Problem, free: &[(usize, usize)], f: SideF
         .reach_bound
         .map_or(reach, |b| (pinned_reach + b).max(reach));
     let cost_bound = f.cost_bound.map(|c| (pinned_price + c).min(spent));
+    let selections = picks
+        .into_iter()
+        .map(|(ci, oi, pinned)| selection(problem, ci, oi, pinned))
+        .collect();
     finish(
-        problem,
         problem.budget,
-        picks,
+        selections,
         spent,
         reach,
         bound,
@@ -203,12 +213,25 @@ pub(crate) fn assemble_side(problem: &Problem, free: &[(usize, usize)], f: SideF
     )
 }
 
-/// The plan of `picks` (candidate, offer, pinned) with its totals and bounds.
+/// Item `oi` of candidate `ci` (canonical positions) as a selection, from the problem's flat
+/// tables (read in candidate order, they stream through the cache).
+fn selection(problem: &Problem, ci: usize, oi: usize, pinned: bool) -> Selection {
+    let at = problem.first[ci] as usize + oi;
+    let (item, price) = &problem.labels[at];
+    Selection {
+        kol_id: problem.kol_ids[ci],
+        item: item.clone(),
+        price: *price,
+        effective_reach: EffectiveReach::from_micros(u128::from(problem.items[at].1)),
+        pinned,
+    }
+}
+
+/// The plan of `selections` with its totals and bounds.
 #[allow(clippy::too_many_arguments)]
 fn finish(
-    problem: &Problem,
     budget: u64,
-    picks: Vec<(usize, usize, bool)>,
+    selections: Vec<Selection>,
     spent: u64,
     reach: u128,
     bound: u128,
@@ -216,20 +239,6 @@ fn finish(
     target: Option<u128>,
     cost_bound: Option<u64>,
 ) -> Plan {
-    let selections = picks
-        .into_iter()
-        .map(|(ci, oi, pinned)| {
-            let cand = &problem.candidates[ci];
-            let offer = &cand.offers[oi];
-            Selection {
-                kol_id: cand.kol_id,
-                item: offer.item.clone(),
-                price: offer.price,
-                effective_reach: EffectiveReach::from_micros(u128::from(problem.micros(ci, oi))),
-                pinned,
-            }
-        })
-        .collect();
     let gap = if bound == 0 {
         0.0
     } else {

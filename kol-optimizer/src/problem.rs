@@ -226,6 +226,10 @@ pub struct Problem {
     /// Every item's (price, effective reach in micro-people), candidate after candidate in
     /// canonical order: what the solvers read, contiguous.
     pub(crate) items: Vec<(u64, u64)>,
+    /// Every item's name and price as given, in the order of `items`: what plans read.
+    pub(crate) labels: Vec<(DeliverableItem, PriceThb)>,
+    /// Every candidate's KOL id, in canonical order (dense, for plans).
+    pub(crate) kol_ids: Vec<KolId>,
     /// Candidate `c`'s items are `items[first[c]..first[c + 1]]`.
     pub(crate) first: Vec<u32>,
     /// The side constraints, compiled; `None` when there are none.
@@ -387,6 +391,7 @@ impl Problem {
             })
             .sum();
         let mut items = Vec::with_capacity(total_items);
+        let mut labels = Vec::with_capacity(total_items);
         let mut first = Vec::with_capacity(canonical.len() + 1);
         for cand in &canonical {
             first.push(items.len() as u32);
@@ -398,6 +403,7 @@ impl Problem {
                 let micros = crate::units::item_micros(o.est_reach, share, cand.relevance);
                 (u64::from(o.price.get()), micros)
             }));
+            labels.extend(cand.offers.iter().map(|o| (o.item.clone(), o.price)));
         }
         first.push(items.len() as u32);
         let side = constraints::compile(
@@ -413,6 +419,8 @@ impl Problem {
             side,
             constraints,
             items,
+            labels,
+            kol_ids: canonical.iter().map(|c| c.kol_id).collect(),
             first,
             free_price_total,
             budget: budget.get(),
