@@ -117,7 +117,8 @@ pub(crate) struct Model {
     pub(crate) pinned_price: u64,
     pub(crate) pinned_reach: u128,
     pub(crate) classes: Vec<Class>,
-    pub(crate) points: Vec<Point>,
+    /// Every class's frontier points; shared by the models [`Model::lowered`] derives.
+    pub(crate) points: std::sync::Arc<[Point]>,
     /// Increments of every class's hull, sorted by [`Inc::order`].
     pub(crate) incs: Vec<Inc>,
     /// `min_dp[k]`: the cheapest increment from `k` on (`u64::MAX` past the end), so a fill
@@ -203,7 +204,7 @@ impl Model {
             pinned_price: problem.pinned_price,
             pinned_reach,
             classes,
-            points,
+            points: points.into(),
             min_dp: suffix_min_dp(&incs),
             min_step,
             incs,
@@ -345,7 +346,7 @@ impl Model {
             pinned_price: self.pinned_price,
             pinned_reach: self.pinned_reach,
             classes,
-            points: self.points.clone(),
+            points: std::sync::Arc::clone(&self.points),
             min_dp: suffix_min_dp(&incs),
             min_step,
             incs,
