@@ -119,6 +119,9 @@ pub(crate) struct Model {
     pub(crate) classes: Vec<Class>,
     /// Every class's frontier points; shared by the models [`Model::lowered`] derives.
     pub(crate) points: std::sync::Arc<[Point]>,
+    /// Whether some class's first point is a free item rather than "nothing" (else a class on
+    /// its first point books nothing).
+    pub(crate) free_first: bool,
     /// Increments of every class's hull, sorted by [`Inc::order`].
     pub(crate) incs: Vec<Inc>,
     /// `min_dp[k]`: the cheapest increment from `k` on (`u64::MAX` past the end), so a fill
@@ -152,6 +155,7 @@ impl Model {
         let mut hull: Vec<u32> = Vec::new();
         // The smallest step along any frontier (while the points are at hand).
         let mut min_step = u64::MAX;
+        let mut free_first = false;
 
         for ci in 0..problem.candidates.len() {
             if problem.excluded[ci] {
@@ -184,6 +188,7 @@ impl Model {
                 points.truncate(start);
                 continue;
             }
+            free_first |= points[start].offer != NONE;
             let class = classes.len() as u32;
             let end = points.len();
             for w in points[start..end].windows(2) {
@@ -205,6 +210,7 @@ impl Model {
             pinned_reach,
             classes,
             points: points.into(),
+            free_first,
             min_dp: suffix_min_dp(&incs),
             min_step,
             incs,
@@ -347,6 +353,7 @@ impl Model {
             pinned_reach: self.pinned_reach,
             classes,
             points: std::sync::Arc::clone(&self.points),
+            free_first: self.free_first,
             min_dp: suffix_min_dp(&incs),
             min_step,
             incs,

@@ -115,15 +115,18 @@ pub(crate) struct Figures {
 /// Assembles the plan of `choice` (free classes) plus the pinned items.
 pub(crate) fn assemble(problem: &Problem, model: &Model, choice: &Choice, f: Figures) -> Plan {
     // Pins and classes are both in candidate (so KOL id) order: merge them.
-    let pins = problem
-        .pinned
+    let pins = problem.pins.iter().map(|&(ci, oi)| (ci, oi, true));
+    // A class on its first point books nothing unless that point is a free item: most classes
+    // are skipped without reading their points.
+    let chosen = model
+        .classes
         .iter()
-        .enumerate()
-        .filter_map(|(ci, pin)| pin.map(|oi| (ci, oi as usize, true)));
-    let chosen = model.classes.iter().enumerate().filter_map(|(c, class)| {
-        let point = model.points[choice.points[c] as usize];
-        (point.offer != NONE).then_some((class.candidate as usize, point.offer as usize, false))
-    });
+        .zip(&choice.points)
+        .filter(|&(class, &p)| model.free_first || p != class.start)
+        .filter_map(|(class, &p)| {
+            let point = model.points[p as usize];
+            (point.offer != NONE).then_some((class.candidate as usize, point.offer as usize, false))
+        });
     // Room for every class off its first point (the first is "nothing" or a free item): one
     // allocation, no copies as the plan grows (unless pins or free items need a little more).
     let off_first = model
@@ -132,7 +135,7 @@ pub(crate) fn assemble(problem: &Problem, model: &Model, choice: &Choice, f: Fig
         .zip(&choice.points)
         .filter(|&(class, &p)| p != class.start)
         .count();
-    let mut selections = Vec::with_capacity(off_first);
+    let mut selections = Vec::with_capacity(off_first + problem.pins.len());
     let (mut pins, mut chosen) = (pins.peekable(), chosen.peekable());
     loop {
         let next = match (pins.peek(), chosen.peek()) {
@@ -172,11 +175,7 @@ pub(crate) struct SideFigures {
 
 /// Assembles the plan of free picks `(candidate, offer)` (in candidate order) plus the pins.
 pub(crate) fn assemble_side(problem: &Problem, free: &[(usize, usize)], f: SideFigures) -> Plan {
-    let pins = problem
-        .pinned
-        .iter()
-        .enumerate()
-        .filter_map(|(ci, pin)| pin.map(|oi| (ci, oi as usize, true)));
+    let pins = problem.pins.iter().map(|&(ci, oi)| (ci, oi, true));
     let mut picks: Vec<(usize, usize, bool)> = pins
         .chain(free.iter().map(|&(ci, oi)| (ci, oi, false)))
         .collect();

@@ -218,6 +218,8 @@ pub struct Problem {
     pub(crate) candidates: Vec<Candidate>,
     /// Per candidate (canonical order): the pinned offer index, if any.
     pub(crate) pinned: Vec<Option<u32>>,
+    /// The pins as (candidate, offer), in canonical order.
+    pub(crate) pins: Vec<(usize, usize)>,
     /// Per candidate (canonical order): excluded?
     pub(crate) excluded: Vec<bool>,
     pub(crate) pinned_price: u64,
@@ -427,6 +429,9 @@ impl Problem {
             weighting,
             objective,
             candidates: canonical,
+            pins: (pin_of.iter().enumerate())
+                .filter_map(|(ci, pin)| pin.map(|oi| (ci, oi as usize)))
+                .collect(),
             pinned: pin_of,
             excluded: is_excluded,
             pinned_price,
