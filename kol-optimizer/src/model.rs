@@ -118,7 +118,7 @@ pub(crate) struct Model {
     pub(crate) pinned_reach: u128,
     pub(crate) classes: Vec<Class>,
     /// Every class's frontier points; shared by the models [`Model::lowered`] derives.
-    pub(crate) points: std::sync::Arc<[Point]>,
+    pub(crate) points: std::sync::Arc<Vec<Point>>,
     /// Whether some class's first point is a free item rather than "nothing" (else a class on
     /// its first point books nothing).
     pub(crate) free_first: bool,
@@ -209,7 +209,7 @@ impl Model {
             pinned_price: problem.pinned_price,
             pinned_reach,
             classes,
-            points: points.into(),
+            points: std::sync::Arc::new(points),
             free_first,
             min_dp: suffix_min_dp(&incs),
             min_step,
