@@ -1047,6 +1047,13 @@ impl SuffixLp {
         lp
     }
 
+    /// Puts back every class removed.
+    fn reset(&mut self) {
+        for c in 0..self.on.len() {
+            self.set(c, true);
+        }
+    }
+
     /// Removes (`on == false`) or puts back the increments of class `c`.
     fn set(&mut self, c: usize, on: bool) {
         if self.on[c] == on {
@@ -1150,15 +1157,16 @@ impl FrozenLp {
 }
 
 /// Multiples of the root's multiplier of the widest row tried as further bounds in
-/// [`dynamic_programme`] (a partial plan's bound is the least of them all). On the Thai
-/// families these four cut the states kept tenfold and more; finer grids cost more queries
-/// than they save.
+/// [`dynamic_programme`] (a partial plan's bound is the least of them all). Of the grids tried
+/// on 21 Thai instances of 300 and 1,000 creators (`[0, 2]`, `[0, 2, 4]`, `[0, 2, 4, 8]`,
+/// `[0, 1.5, 3, 6, 12]`, finer ones), this one took the least time in total; finer grids cost
+/// more queries than they save.
 const WIDE_FACTORS: [f64; 4] = [0.0, 1.5, 3.0, 6.0];
 
 /// One Lagrangian relaxation of the KOLs still to decide, for [`dynamic_programme`]: the
 /// multipliers, per position in the order the sum of the hull starts of the KOLs after it,
-/// and the suffix LP, flattened ([`FrozenLp`]) for layers that ask more queries than it has
-/// increments.
+/// and the suffix LP, flattened ([`FrozenLp`]) for layers whose queries (about one per partial
+/// plan) would cost more on the Fenwick trees (`log m` each) than flattening (`m`).
 struct Relaxation {
     lambda: Vec<f64>,
     /// `lambda` times the right-hand sides, plus the floating-point margin.
@@ -1452,6 +1460,75 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
     }
 }
 
+/// What every pass of [`dynamic_programme`] on one instance shares: the order of the KOLs
+/// (dearest first), the root's profits, each row's suffix sums of its most favourable
+/// coefficient, the rows that only go down, the widest row, and the relaxations (built once,
+/// their classes put back before each pass).
+struct Bounds {
+    order: Vec<usize>,
+    q: Vec<f64>,
+    clamp: Vec<bool>,
+    /// The widest row (largest scale above 1, not clamped): compared as an order in the
+    /// dominance; the other rows by equality (the group).
+    wide: Option<usize>,
+    suf_min: Vec<i128>,
+    root: Relaxation,
+    /// The root's multipliers with the widest row's (the spend share, typically) times
+    /// [`WIDE_FACTORS`]: bounds as valid, and much tighter for partial plans far from the
+    /// share on either side (the root's multiplier prices the row for a plan that just meets
+    /// it). None when the root does not price the widest row, or when their suffix LPs would
+    /// take more than a quarter of [`DP_BYTES`].
+    others: Vec<Relaxation>,
+}
+
+impl Bounds {
+    fn new(inst: &Instance, d: &Dual) -> Self {
+        let (n, rows) = (inst.classes.len(), inst.rows);
+        let dearest = |c: usize| {
+            let k = inst.classes[c];
+            (k.start..k.end)
+                .map(|o| inst.price[o as usize])
+                .max()
+                .unwrap_or(0)
+        };
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| dearest(b).cmp(&dearest(a)).then(a.cmp(&b)));
+        let clamp = inst.only_going_down();
+        let wide = (0..rows)
+            .filter(|&j| !clamp[j] && inst.scale[j] > 1.0)
+            .max_by(|&a, &b| inst.scale[a].total_cmp(&inst.scale[b]));
+        let mut q = Vec::new();
+        let root = Relaxation::new(inst, d.lambda.clone(), d.mu, &order, &mut q);
+        let (suf_min, _) = inst.suffix_sums(&order, &q);
+        let mut others = Vec::new();
+        // Per increment: its price, value, slope and class, two tree nodes, and the flat copy.
+        let bytes = root.lp.dp.len() * 100 * WIDE_FACTORS.len();
+        if let Some(w) = wide.filter(|&w| d.lambda[w] > 0.0 && bytes <= DP_BYTES / 4) {
+            for f in WIDE_FACTORS {
+                let mut lambda = d.lambda.clone();
+                lambda[w] *= f;
+                others.push(Relaxation::new(inst, lambda, d.mu, &order, &mut Vec::new()));
+            }
+        }
+        Self {
+            order,
+            q,
+            clamp,
+            wide,
+            suf_min,
+            root,
+            others,
+        }
+    }
+
+    /// Puts every KOL back into the relaxations' suffix LPs, for a new pass.
+    fn reset(&mut self) {
+        for r in std::iter::once(&mut self.root).chain(self.others.iter_mut()) {
+            r.lp.reset();
+        }
+    }
+}
+
 /// The exact search: a dynamic programme over the KOLs, one at a time, on partial plans
 /// (spend, row sums, value), in the spirit of the unconstrained solver's core programme.
 ///
@@ -1459,16 +1536,18 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
 /// many small KOLs at the end, where partial plans merge most). Each partial plan of the
 /// previous KOLs is extended by every option of the next (or none). A child is dropped when it
 /// breaks the budget, when a row can no longer be met (suffix sums of each row's most
-/// favourable coefficients), when its bound (its Lagrangian profit plus the suffix LP of the
-/// KOLs still to decide within the budget it leaves, see [`SuffixLp`]) cannot beat the
-/// incumbent, or when it is dominated: another child has no more spend, at least its value and
+/// favourable coefficients), when one of its bounds (its Lagrangian profit plus the suffix LP of
+/// the KOLs still to decide within the budget it leaves, see [`SuffixLp`], for each
+/// [`Relaxation`] of `bounds`) cannot beat the incumbent, or when it is dominated: another
+/// child has no more spend, at least its value and
 /// no larger sum in any row (rows that only go down counted as met once met), so every
 /// completion of the dropped one completes the other, as feasible and worth more. Children are
 /// grouped by their sums in every row but the widest; in a group, sorted by spend up and value
 /// down, a Fenwick tree over the widest row's sums holds the best value seen at or below each
-/// sum, so each check is `O(log m)`. Children that meet every row as they are update the
-/// incumbent; when the last KOL is done the incumbent is optimal. The work (children made) is
-/// checked against `limit` before each KOL.
+/// sum, so each check is `O(log m)`. A layer whose children all skip the KOL keeps them without
+/// that pass (they are the previous layer's plans, none dominating another). Children that
+/// meet every row as they are update the incumbent; when the last KOL is done the incumbent is
+/// optimal. The work (children made) is checked against `limit` before each KOL.
 ///
 /// With an `aspiration` above the incumbent, children that cannot reach it are dropped too:
 /// the search is then much smaller, and its result says either "the optimum" (when its best
@@ -1476,7 +1555,7 @@ fn branch_and_bound(inst: &Instance, d: &Dual, incumbent: Option<State>, limit: 
 /// [`exact_by_aspiration`]. `work` counts the children made, against `limit`.
 fn dynamic_programme(
     inst: &Instance,
-    d: &Dual,
+    bounds: &mut Bounds,
     incumbent: Option<State>,
     limit: u64,
     aspiration: f64,
@@ -1484,36 +1563,17 @@ fn dynamic_programme(
 ) -> Search {
     let n = inst.classes.len();
     let rows = inst.rows;
-    let dearest = |c: usize| {
-        let k = inst.classes[c];
-        (k.start..k.end)
-            .map(|o| inst.price[o as usize])
-            .max()
-            .unwrap_or(0)
-    };
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| dearest(b).cmp(&dearest(a)).then(a.cmp(&b)));
-    let clamp = inst.only_going_down();
-    // The widest row (largest scale above 1, not clamped): compared as an order; the other
-    // rows by equality (the group).
-    let wide = (0..rows)
-        .filter(|&j| !clamp[j] && inst.scale[j] > 1.0)
-        .max_by(|&a, &b| inst.scale[a].total_cmp(&inst.scale[b]));
-    let mut q = Vec::new();
-    let mut root = Relaxation::new(inst, d.lambda.clone(), d.mu, &order, &mut q);
-    // Suffix sums over the order of each row's most favourable coefficient.
-    let (suf_min, _) = inst.suffix_sums(&order, &q);
-    // The same multipliers with the widest row's (the spend share, typically) zeroed and
-    // doubled: bounds as valid, and much tighter for partial plans far from the share on
-    // either side (the root's multiplier prices the row for a plan that just meets it).
-    let mut others: Vec<Relaxation> = Vec::new();
-    if let Some(w) = wide.filter(|&w| d.lambda[w] > 0.0) {
-        for f in WIDE_FACTORS {
-            let mut lambda = d.lambda.clone();
-            lambda[w] *= f;
-            others.push(Relaxation::new(inst, lambda, d.mu, &order, &mut Vec::new()));
-        }
-    }
+    bounds.reset();
+    let Bounds {
+        order,
+        q,
+        clamp,
+        wide,
+        suf_min,
+        root,
+        others,
+    } = bounds;
+    let (order, q, clamp, wide, suf_min) = (&*order, &*q, &*clamp, *wide, &*suf_min);
 
     // Per layer: each kept partial plan's parent in the previous layer and its option.
     let mut trail: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
@@ -1552,8 +1612,8 @@ fn dynamic_programme(
             };
         }
         let class = inst.classes[order[k]];
-        let queries = now.spent.len() * (class.end - class.start + 1) as usize;
-        root.decide(order[k], queries);
+        // About one query per plan: the options' are mostly screened out by the slope.
+        root.decide(order[k], now.spent.len());
         for x in others.iter_mut() {
             x.decide(order[k], now.spent.len());
         }
@@ -1743,7 +1803,7 @@ fn dynamic_programme(
 const DP_BYTES: usize = 1 << 29;
 
 /// Aspirations tried before the plain search: the root bound less these fractions of its
-/// magnitude (those above the incumbent; from 0.001 % to 1 % by factors of `sqrt 2`), then the
+/// magnitude (those above the incumbent; from 0.001 % to about 1 % by factors of `sqrt 2`), then the
 /// incumbent itself. A pass above the optimum costs little unless it is close; the one just
 /// below finds it, and its cost grows steeply with its distance below the optimum (on the
 /// Thai families often tenfold from one power of two to the next), hence the fine steps.
@@ -1761,6 +1821,7 @@ fn exact_by_aspiration(inst: &Instance, d: &Dual, incumbent: State, limit: u64) 
     let mut best = incumbent;
     let mut bound = d.bound;
     let mut work = 0u64;
+    let mut bounds = Bounds::new(inst, d);
     let steps = aspirations()
         .map(|f| d.bound - d.bound.abs() * f)
         .chain(std::iter::once(f64::NEG_INFINITY));
@@ -1771,7 +1832,14 @@ fn exact_by_aspiration(inst: &Instance, d: &Dual, incumbent: State, limit: u64) 
         if aspiration <= best.value as f64 && aspiration > f64::NEG_INFINITY {
             continue;
         }
-        let s = dynamic_programme(inst, d, Some(best.clone()), limit, aspiration, &mut work);
+        let s = dynamic_programme(
+            inst,
+            &mut bounds,
+            Some(best.clone()),
+            limit,
+            aspiration,
+            &mut work,
+        );
         if let Some(b) = s.best {
             if better(inst.goal, &b, &best) {
                 best = b;
@@ -1888,7 +1956,8 @@ fn first_plan(inst: &Instance, d: &Dual, limit: u64) -> Search {
         return s;
     }
     let mut work = 0;
-    dynamic_programme(inst, d, None, limit, f64::NEG_INFINITY, &mut work)
+    let mut bounds = Bounds::new(inst, d);
+    dynamic_programme(inst, &mut bounds, None, limit, f64::NEG_INFINITY, &mut work)
 }
 
 /// Feasibility of an instance: `Some(true)` with a plan, `Some(false)` proven impossible, `None`
