@@ -161,6 +161,7 @@ impl Problem {
         // go up, so the increments that fit still fit), and its best single items.
         let mut carried: Option<(crate::model::Choice, usize)> = None;
         let singles = greedy::Singles::new(&model);
+        let mut low: Option<Model> = None;
         for &b in &budgets {
             let plan = if method == Method::Greedy && self.side.is_none() {
                 let (m, lp, shared) = if b.saturating_sub(self.pinned_price) >= dearest {
@@ -170,13 +171,19 @@ impl Problem {
                         None => model.relaxation(),
                     };
                     carried = Some((lp.choice.clone(), lp.brk.unwrap_or(model.incs.len())));
-                    (std::borrow::Cow::Borrowed(&model), lp, true)
+                    (&model, lp, true)
                 } else {
-                    let own = model.lowered(b);
+                    // One model for every such point, lowered again into the same buffers.
+                    let own = match &mut low {
+                        Some(own) => {
+                            model.lower_into(b, own);
+                            own
+                        }
+                        None => low.insert(model.lowered(b)),
+                    };
                     let lp = own.relaxation();
-                    (std::borrow::Cow::Owned(own), lp, false)
+                    (&*own, lp, false)
                 };
-                let m = m.as_ref();
                 let best = greedy::max_reach_with(m, &lp, shared.then_some(&singles));
                 let figures = Figures {
                     mode: Mode::Greedy,

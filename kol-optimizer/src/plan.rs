@@ -4,7 +4,7 @@
 use kol_core::{DeliverableItem, KolId, PriceThb};
 use serde::Serialize;
 
-use crate::model::{Choice, Model, NONE};
+use crate::model::{Choice, Model, NONE, Point};
 use crate::problem::Problem;
 use crate::units::EffectiveReach;
 
@@ -114,19 +114,8 @@ pub(crate) struct Figures {
 
 /// Assembles the plan of `choice` (free classes) plus the pinned items.
 pub(crate) fn assemble(problem: &Problem, model: &Model, choice: &Choice, f: Figures) -> Plan {
-    // Pins and classes are both in candidate (so KOL id) order: merge them.
-    let pins = problem.pins.iter().map(|&(ci, oi)| (ci, oi, true));
-    // A class on its first point books nothing unless that point is a free item: most classes
-    // are skipped without reading their points.
-    let chosen = model
-        .classes
-        .iter()
-        .zip(&choice.points)
-        .filter(|&(class, &p)| model.free_first || p != class.start)
-        .filter_map(|(class, &p)| {
-            let point = model.points[p as usize];
-            (point.offer != NONE).then_some((class.candidate as usize, point.offer as usize, false))
-        });
+    /// Classes looked at together: found without branches, then read.
+    const CHUNK: usize = 256;
     // Room for every class off its first point (the first is "nothing" or a free item): one
     // allocation, no copies as the plan grows (unless pins or free items need a little more).
     let off_first = model
@@ -136,16 +125,34 @@ pub(crate) fn assemble(problem: &Problem, model: &Model, choice: &Choice, f: Fig
         .filter(|&(class, &p)| p != class.start)
         .count();
     let mut selections = Vec::with_capacity(off_first + problem.pins.len());
-    let (mut pins, mut chosen) = (pins.peekable(), chosen.peekable());
-    loop {
-        let next = match (pins.peek(), chosen.peek()) {
-            (Some(a), Some(b)) if a.0 < b.0 => pins.next(),
-            (Some(_), Some(_)) | (None, Some(_)) => chosen.next(),
-            (Some(_), None) => pins.next(),
-            (None, None) => break,
-        };
-        selections.extend(next.map(|(ci, oi, pinned)| selection(problem, ci, oi, pinned)));
+    // Pins and classes are both in candidate (so KOL id) order: merge them.
+    let mut pins = problem.pins.iter().peekable();
+    let mut picked = [0u32; CHUNK];
+    for (classes, points) in model.classes.chunks(CHUNK).zip(choice.points.chunks(CHUNK)) {
+        // A class on its first point books nothing unless that point is a free item: most
+        // classes are skipped without reading their points, and without a branch each.
+        let mut n = 0;
+        for (k, (class, &p)) in classes.iter().zip(points).enumerate() {
+            picked[n] = k as u32;
+            n += usize::from(model.free_first || p != class.start);
+        }
+        for &k in &picked[..n] {
+            let k = k as usize;
+            let point = model.points[points[k] as usize];
+            if point.offer == NONE {
+                continue;
+            }
+            let ci = classes[k].candidate as usize;
+            while let Some(&&(pc, po)) = pins.peek()
+                && pc < ci
+            {
+                selections.push(selection(problem, pc, po, true));
+                pins.next();
+            }
+            selections.push(booked(problem, ci, point));
+        }
     }
+    selections.extend(pins.map(|&(ci, oi)| selection(problem, ci, oi, true)));
     let spent = model.pinned_price + choice.spent;
     let reach = model.pinned_reach + choice.reach;
     let bound = (model.pinned_reach + f.reach_bound).max(reach);
@@ -216,13 +223,26 @@ pub(crate) fn assemble_side(problem: &Problem, free: &[(usize, usize)], f: SideF
 /// tables (read in candidate order, they stream through the cache).
 fn selection(problem: &Problem, ci: usize, oi: usize, pinned: bool) -> Selection {
     let at = problem.first[ci] as usize + oi;
-    let (item, price) = &problem.labels[at];
+    let (name, price) = problem.labels[at];
     Selection {
         kol_id: problem.kol_ids[ci],
-        item: item.clone(),
-        price: *price,
+        item: problem.names[name as usize].clone(),
+        price,
         effective_reach: EffectiveReach::from_micros(u128::from(problem.items[at].1)),
         pinned,
+    }
+}
+
+/// [`selection`] of a free class's frontier point (its effective reach read off the point).
+fn booked(problem: &Problem, ci: usize, point: Point) -> Selection {
+    let at = problem.first[ci] as usize + point.offer as usize;
+    let (name, price) = problem.labels[at];
+    Selection {
+        kol_id: problem.kol_ids[ci],
+        item: problem.names[name as usize].clone(),
+        price,
+        effective_reach: EffectiveReach::from_micros(u128::from(point.reach)),
+        pinned: false,
     }
 }
 

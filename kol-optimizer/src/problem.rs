@@ -185,22 +185,25 @@ impl PlanRequest {
     }
 }
 
-/// Swaps a common item name for kol-core's constant of the same name, which clones without
-/// allocating (a plan clones the name of every item it books).
-fn intern(item: &mut DeliverableItem) {
-    const COMMON: [DeliverableItem; 8] = [
-        DeliverableItem::BUNDLE,
-        DeliverableItem::TIKTOK_VIDEO,
-        DeliverableItem::IG_POST,
-        DeliverableItem::IG_STORY,
-        DeliverableItem::IG_REEL,
-        DeliverableItem::YOUTUBE_VIDEO,
-        DeliverableItem::FB_POST,
-        DeliverableItem::LIVE,
-    ];
-    if let Some(common) = COMMON.iter().find(|c| *c == item) {
-        *item = common.clone();
-    }
+/// The item names most rate cards use: kol-core's constants, which clone without allocating (a
+/// plan clones the name of every item it books).
+const COMMON_ITEMS: [DeliverableItem; 8] = [
+    DeliverableItem::BUNDLE,
+    DeliverableItem::TIKTOK_VIDEO,
+    DeliverableItem::IG_POST,
+    DeliverableItem::IG_STORY,
+    DeliverableItem::IG_REEL,
+    DeliverableItem::YOUTUBE_VIDEO,
+    DeliverableItem::FB_POST,
+    DeliverableItem::LIVE,
+];
+
+/// Swaps a common item name for kol-core's constant of the same name and returns its index in
+/// [`COMMON_ITEMS`].
+fn intern(item: &mut DeliverableItem) -> Option<usize> {
+    let k = COMMON_ITEMS.iter().position(|c| c == item)?;
+    *item = COMMON_ITEMS[k].clone();
+    Some(k)
 }
 
 /// A validated request in canonical form: candidates sorted by KOL id, each one's items sorted by
@@ -228,8 +231,12 @@ pub struct Problem {
     /// Every item's (price, effective reach in micro-people), candidate after candidate in
     /// canonical order: what the solvers read, contiguous.
     pub(crate) items: Vec<(u64, u64)>,
-    /// Every item's name and price as given, in the order of `items`: what plans read.
-    pub(crate) labels: Vec<(DeliverableItem, PriceThb)>,
+    /// Every item's name (an index into `names`) and price as given, in the order of `items`:
+    /// what plans read, in a table small enough to stay in cache.
+    pub(crate) labels: Vec<(u32, PriceThb)>,
+    /// The item names `labels` points into: the common ones, then every other name once per item
+    /// that uses it.
+    pub(crate) names: Vec<DeliverableItem>,
     /// Every candidate's KOL id, in canonical order (dense, for plans).
     pub(crate) kol_ids: Vec<KolId>,
     /// Candidate `c`'s items are `items[first[c]..first[c + 1]]`.
@@ -249,7 +256,7 @@ impl Problem {
     /// [`OptimizerError::DuplicatePin`], [`OptimizerError::PinnedAndExcluded`],
     /// [`OptimizerError::InfeasiblePins`], [`OptimizerError::InvalidConstraint`] for side
     /// constraints that conflict on their face, or [`OptimizerError::TooManyItems`] when there are
-    /// more than `u32::MAX - 1` items.
+    /// more than `u32::MAX - 9` items (or candidates).
     pub fn new(request: PlanRequest) -> Result<Self> {
         let PlanRequest {
             budget,
@@ -262,7 +269,9 @@ impl Problem {
         } = request;
 
         let total_items: usize = candidates.iter().map(|c| c.offers.len()).sum();
-        let max = u32::MAX as usize - 1;
+        // Item and candidate indices, and item name indices (up to 8 common names plus one per
+        // item), all fit a u32 below u32::MAX (which marks "none").
+        let max = u32::MAX as usize - 1 - COMMON_ITEMS.len();
         if total_items > max || candidates.len() > max {
             return Err(OptimizerError::TooManyItems {
                 items: total_items.max(candidates.len()),
@@ -308,14 +317,21 @@ impl Problem {
             }
         }
 
-        // Canonical order: candidates by KOL id, items by name.
+        // Canonical order: candidates by KOL id, items by name; the names interned.
+        let mut labels = Vec::with_capacity(total_items);
+        let mut names = COMMON_ITEMS.to_vec();
         let mut canonical: Vec<Candidate> = Vec::with_capacity(candidates.len());
         let mut slots: Vec<Option<Candidate>> = candidates.into_iter().map(Some).collect();
         for &i in &order {
             if let Some(mut cand) = slots[i].take() {
                 cand.offers.sort_by(|a, b| a.item.cmp(&b.item));
                 for offer in &mut cand.offers {
-                    intern(&mut offer.item);
+                    let name = intern(&mut offer.item).unwrap_or_else(|| {
+                        names.push(offer.item.clone());
+                        names.len() - 1
+                    });
+                    // Fewer than u32::MAX names: the item count is checked above.
+                    labels.push((u32::try_from(name).unwrap_or(u32::MAX), offer.price));
                 }
                 canonical.push(cand);
             }
@@ -393,7 +409,7 @@ impl Problem {
             })
             .sum();
         let mut items = Vec::with_capacity(total_items);
-        let mut labels = Vec::with_capacity(total_items);
+
         let mut first = Vec::with_capacity(canonical.len() + 1);
         for cand in &canonical {
             first.push(items.len() as u32);
@@ -405,7 +421,6 @@ impl Problem {
                 let micros = crate::units::item_micros(o.est_reach, share, cand.relevance);
                 (u64::from(o.price.get()), micros)
             }));
-            labels.extend(cand.offers.iter().map(|o| (o.item.clone(), o.price)));
         }
         first.push(items.len() as u32);
         let side = constraints::compile(
@@ -422,6 +437,7 @@ impl Problem {
             constraints,
             items,
             labels,
+            names,
             kol_ids: canonical.iter().map(|c| c.kol_id).collect(),
             first,
             free_price_total,
