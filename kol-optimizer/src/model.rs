@@ -151,13 +151,13 @@ impl Model {
         let mut classes = Vec::with_capacity(problem.candidates.len());
         let mut points: Vec<Point> = Vec::with_capacity(problem.item_count() + classes.capacity());
         let mut incs: Vec<Inc> = Vec::with_capacity(problem.item_count());
+        let mut keys: Vec<(u32, u32)> = Vec::with_capacity(problem.item_count());
         let mut scratch: Vec<u128> = Vec::new();
         let mut sorted: Vec<u128> = Vec::new();
         let mut hull: Vec<u32> = Vec::new();
         // The smallest step along any frontier (while the points are at hand).
         let mut min_step = u64::MAX;
         let mut free_first = false;
-
         for ci in 0..problem.candidates.len() {
             if problem.excluded[ci] {
                 continue;
@@ -200,9 +200,13 @@ impl Model {
                 start: start as u32,
                 end: end as u32,
             });
+            let before = incs.len();
             push_hull(&points, start..end, class, &mut hull, &mut incs);
+            // Their sort keys, while they are in cache.
+            keys.extend((before..incs.len()).map(|i| (slope_key(&incs[i]), i as u32)));
         }
-        sort_increments(&mut incs);
+        sort_increments_by_key(&mut incs, keys);
+        let min_dp = suffix_min_dp(&incs);
         Self {
             budget,
             capacity,
@@ -212,7 +216,7 @@ impl Model {
             classes,
             points: std::sync::Arc::new(points),
             free_first,
-            min_dp: suffix_min_dp(&incs),
+            min_dp,
             min_step,
             incs,
         }
@@ -483,29 +487,41 @@ fn sort_small(keys: &mut [u128], out: &mut Vec<u128>) {
     }
 }
 
+/// The radix key of an increment: decreasing slope is increasing complement of the (positive)
+/// float's bits; the top 32 bits keep 20 bits of mantissa.
+#[allow(clippy::cast_precision_loss)]
+fn slope_key(inc: &Inc) -> u32 {
+    let bits = (inc.dr as f64 / inc.dp as f64).to_bits();
+    !((bits >> 32) as u32)
+}
+
 /// Sorts increments exactly by [`Inc::order`].
+#[cfg(test)]
+fn sort_increments(incs: &mut Vec<Inc>) {
+    let keys = incs
+        .iter()
+        .enumerate()
+        .map(|(i, inc)| (slope_key(inc), i as u32))
+        .collect();
+    sort_increments_by_key(incs, keys);
+}
+
+/// [`sort_increments`], given every increment's `(slope_key, index)`.
 ///
 /// Increments arrive in class order, then hull order: the tie-break order. A stable radix sort on
-/// a float key (the slope, rounded) puts them in order except, at most, among slopes closer than
-/// the float's precision; an exact, adaptive stable sort then runs over the almost sorted slice
-/// in about linear time and fixes whatever rounding got wrong, so the result never depends on
-/// it. The radix sort is there for speed: the greedy at a million items is about this sort.
-fn sort_increments(incs: &mut Vec<Inc>) {
+/// the float key puts them in order except, at most, among slopes closer than the float's
+/// precision: equal keys are ordered exactly, and a key one above its neighbour's is checked
+/// exactly. Keys further apart cannot be out of order: the slope is the quotient of the reach
+/// (rounded to a float with a relative error of at most 2^-53) by the price (exact), rounded
+/// again, so a float slope is within 2^-52 of the exact one, while two keys that differ by 2 or
+/// more are floats more than 2^-21 apart. If a check fails, an exact stable sort fixes the
+/// whole slice, so the result never depends on rounding. The radix sort is there for speed: the
+/// greedy at a million items is about this sort.
+fn sort_increments_by_key(incs: &mut Vec<Inc>, mut keys: Vec<(u32, u32)>) {
     if incs.len() <= 64 {
         incs.sort_by(Inc::order);
         return;
     }
-    // Decreasing slope = increasing complement of the (positive) float's bits; the top 32 bits
-    // keep 20 bits of mantissa, plenty to order all but near-ties, which the exact pass fixes.
-    #[allow(clippy::cast_precision_loss)]
-    let mut keys: Vec<(u32, u32)> = incs
-        .iter()
-        .enumerate()
-        .map(|(i, inc)| {
-            let bits = (inc.dr as f64 / inc.dp as f64).to_bits();
-            (!((bits >> 32) as u32), i as u32)
-        })
-        .collect();
     radix_sort(&mut keys);
     let mut sorted: Vec<Inc> = keys.iter().map(|&(_, i)| incs[i as usize]).collect();
     // Runs of equal keys: order them exactly.
@@ -518,46 +534,50 @@ fn sort_increments(incs: &mut Vec<Inc>) {
             start = end;
         }
     }
-    if sorted
+    let misplaced = keys
         .windows(2)
-        .any(|w| w[0].order(&w[1]) == Ordering::Greater)
-    {
+        .zip(sorted.windows(2))
+        .any(|(k, w)| k[1].0 == k[0].0.wrapping_add(1) && w[0].order(&w[1]) == Ordering::Greater);
+    if misplaced {
         // Rounding put two nearly equal slopes across a key boundary: fix it exactly.
         sorted.sort_by(Inc::order);
     }
     *incs = sorted;
 }
 
-/// Stable LSD radix sort of `(key, payload)` pairs by key, 11 bits at a time, skipping the digits
-/// every key shares.
+/// Stable LSD radix sort of `(key, payload)` pairs by key, 8 bits at a time: one pass counts
+/// every digit, then one scatter per digit that not every key shares. Byte digits keep the
+/// scatter's 256 open destinations within the TLB, which 2,048 (11-bit digits) overflow at a
+/// million keys.
 fn radix_sort(items: &mut Vec<(u32, u32)>) {
-    const BITS: u32 = 11;
+    const BITS: u32 = 8;
     const BUCKETS: usize = 1 << BITS;
-    let mut other: Vec<(u32, u32)> = vec![(0, 0); items.len()];
-    let mut counts = vec![0usize; BUCKETS];
-    let mut shift = 0;
-    while shift < 32 {
-        counts.fill(0);
-        for &(k, _) in items.iter() {
-            counts[((k >> shift) as usize) & (BUCKETS - 1)] += 1;
+    const DIGITS: usize = (32 / BITS) as usize;
+    let mut counts = [[0usize; BUCKETS]; DIGITS];
+    for &(k, _) in items.iter() {
+        for (d, c) in counts.iter_mut().enumerate() {
+            c[((k >> (BITS as usize * d)) as usize) & (BUCKETS - 1)] += 1;
         }
-        if counts.contains(&items.len()) {
-            shift += BITS;
-            continue;
+    }
+    let mut other: Vec<(u32, u32)> = Vec::new();
+    for (d, c) in counts.iter_mut().enumerate() {
+        if c.contains(&items.len()) {
+            continue; // Every key has this digit.
         }
         let mut sum = 0;
-        for c in &mut counts {
-            let n = *c;
-            *c = sum;
-            sum += n;
+        for n in c.iter_mut() {
+            let here = *n;
+            *n = sum;
+            sum += here;
         }
+        other.resize(items.len(), (0, 0));
+        let shift = BITS as usize * d;
         for &item in items.iter() {
-            let d = ((item.0 >> shift) as usize) & (BUCKETS - 1);
-            other[counts[d]] = item;
-            counts[d] += 1;
+            let b = ((item.0 >> shift) as usize) & (BUCKETS - 1);
+            other[c[b]] = item;
+            c[b] += 1;
         }
         std::mem::swap(items, &mut other);
-        shift += BITS;
     }
 }
 
@@ -617,6 +637,75 @@ mod tests {
         expected.sort_by_key(|&(k, _)| k);
         radix_sort(&mut items);
         assert_eq!(items, expected);
+    }
+
+    #[test]
+    fn increments_sort_exactly_where_rounding_crosses_a_key() {
+        // Slope a = 216172988272213994 / 3 is above slope b = 144115325514809328 / 2, but the
+        // reach rounds to a float so that a's key is one above b's: the radix sort puts b first,
+        // and the exact check must catch it. Many other increments around them, far apart.
+        let a = Inc {
+            dp: 3,
+            dr: 216_172_988_272_213_994,
+            class: 0,
+            from: 0,
+            to: 1,
+        };
+        let b = Inc {
+            dp: 2,
+            dr: 144_115_325_514_809_328,
+            class: 1,
+            from: 0,
+            to: 1,
+        };
+        assert_eq!(slope_key(&a), slope_key(&b) + 1);
+        assert_eq!(a.order(&b), Ordering::Less);
+        let mut incs = vec![b, a];
+        incs.extend((2..100u32).map(|i| Inc {
+            dp: u64::from(i),
+            dr: 1_000 * u64::from(i * i),
+            class: i,
+            from: 0,
+            to: 1,
+        }));
+        let mut expected = incs.clone();
+        expected.sort_by(Inc::order);
+        sort_increments(&mut incs);
+        let key = |i: &Inc| (i.class, i.dp, i.dr);
+        assert_eq!(
+            incs.iter().map(key).collect::<Vec<_>>(),
+            expected.iter().map(key).collect::<Vec<_>>()
+        );
+    }
+
+    proptest::proptest! {
+        /// Near-equal slopes with reaches beyond 2^53 (rounded as floats): the sort is still
+        /// the exact order.
+        #[test]
+        fn increments_sort_as_the_exact_order(
+            slope in 1u64 << 20..1 << 28,
+            raw in proptest::collection::vec((1u64..1 << 30, -2_000i64..2_000), 65..300),
+        ) {
+            let mut incs: Vec<Inc> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, &(dp, noise))| Inc {
+                    dp,
+                    dr: (slope * dp).saturating_add_signed(noise).max(1),
+                    class: i as u32,
+                    from: 0,
+                    to: 1,
+                })
+                .collect();
+            let mut expected = incs.clone();
+            expected.sort_by(Inc::order);
+            sort_increments(&mut incs);
+            let key = |i: &Inc| (i.class, i.dp, i.dr);
+            proptest::prop_assert_eq!(
+                incs.iter().map(key).collect::<Vec<_>>(),
+                expected.iter().map(key).collect::<Vec<_>>()
+            );
+        }
     }
 
     #[test]
