@@ -241,8 +241,8 @@ pub(crate) fn search(
     let points = &model.points;
     // Every class moves reach by at most the break slope per THB either way (hull concavity).
     let line = Gradients {
-        up: Slope::new(u128::from(brk.dr), brk.dp),
-        down: Slope::new(u128::from(brk.dr), brk.dp),
+        up: Slope::new(u128::from(brk.dr), u64::from(brk.dp)),
+        down: Slope::new(u128::from(brk.dr), u64::from(brk.dp)),
     };
 
     // Reduction: keep the items whose one-item change of the anchor may beat the incumbent.
@@ -257,18 +257,24 @@ pub(crate) fn search(
                 continue;
             }
             let pt = points[j as usize];
-            let p = anchor.spent - x.price + pt.price;
+            let p = anchor.spent - u64::from(x.price) + u64::from(pt.price);
             let r = anchor.reach - u128::from(x.reach) + u128::from(pt.reach);
             if s.keep(line, p, r) {
                 survivors.push(j);
                 // Frontier points: dearer means more reach, cheaper means less.
                 if pt.price > x.price {
-                    let slope = Slope::new(u128::from(pt.reach - x.reach), pt.price - x.price);
+                    let slope = Slope::new(
+                        u128::from(pt.reach - x.reach),
+                        u64::from(pt.price - x.price),
+                    );
                     if up.less(slope) {
                         up = slope;
                     }
                 } else {
-                    let slope = Slope::new(u128::from(x.reach - pt.reach), x.price - pt.price);
+                    let slope = Slope::new(
+                        u128::from(x.reach - pt.reach),
+                        u64::from(x.price - pt.price),
+                    );
                     if slope.less(down) {
                         down = slope;
                     }
@@ -372,7 +378,7 @@ pub(crate) fn search(
         opts.clear();
         for &j in &survivors[cc.first as usize..cc.last as usize] {
             let pt = points[j as usize];
-            let p = anchor.spent - x.price + pt.price;
+            let p = anchor.spent - u64::from(x.price) + u64::from(pt.price);
             let r = anchor.reach - u128::from(x.reach) + u128::from(pt.reach);
             if s.keep(line, p, r) {
                 opts.push(j);
@@ -394,7 +400,7 @@ pub(crate) fn search(
         acc.extend_from_slice(&states);
         for &j in &opts {
             let pt = points[j as usize];
-            merge(&mut out, &acc, &states, x.price, x.reach, pt, j);
+            merge(&mut out, &acc, &states, u64::from(x.price), x.reach, pt, j);
             std::mem::swap(&mut acc, &mut out);
         }
         // Incumbent first, so the filter below uses it.
@@ -475,7 +481,7 @@ fn merge(
 ) {
     out.clear();
     let shift = |st: &State| State {
-        p: st.p - xp + to.price,
+        p: st.p - xp + u64::from(to.price),
         r: st.r - u128::from(xr) + u128::from(to.reach),
         node: st.node,
         pend: j,

@@ -154,7 +154,12 @@ impl Problem {
         let envelope = lp_envelope(&model, min, max);
         // Below the dearest item the shared model's hulls hold items the budget cannot buy,
         // which would weaken both the greedy and its bound: those points get their own model.
-        let dearest = model.points.iter().map(|p| p.price).max().unwrap_or(0);
+        let dearest = model
+            .points
+            .iter()
+            .map(|p| u64::from(p.price))
+            .max()
+            .unwrap_or(0);
         let budgets = spaced(min, max, points);
         let mut out: Vec<FrontierPoint> = Vec::with_capacity(budgets.len());
         // The shared model's LP break solution, carried from one budget to the next (budgets
@@ -326,7 +331,7 @@ fn lp_envelope(model: &Model, min: u64, max: u64) -> Vec<Breakpoint> {
     let (mut p, mut r) = (model.pinned_price, model.pinned_reach + model.base_reach());
     all.push((p, r));
     for inc in &model.incs {
-        p += inc.dp;
+        p += u64::from(inc.dp);
         r += u128::from(inc.dr);
         all.push((p, r));
     }

@@ -54,7 +54,7 @@ impl Singles {
             let first = model.points[class.start as usize];
             for k in class.start..class.end {
                 let p = model.points[k as usize];
-                all.push((p.price, c, k, p.reach - first.reach));
+                all.push((u64::from(p.price), c, k, p.reach - first.reach));
             }
         }
         all.sort_unstable_by_key(|&(price, c, k, _)| (price, c, k));
@@ -123,16 +123,16 @@ pub(crate) fn max_reach_with(model: &Model, lp: &Relaxation, singles: Option<&Si
             end = class.start as usize
                 + model
                     .frontier(c)
-                    .partition_point(|p| p.price <= model.capacity);
+                    .partition_point(|p| u64::from(p.price) <= model.capacity);
         }
         let last = model.points[end - 1];
         let gain = last.reach - first.reach;
         let better = match single {
             None => true,
-            Some((g, p, _, _)) => gain > g || (gain == g && last.price < p),
+            Some((g, p, _, _)) => gain > g || (gain == g && u64::from(last.price) < p),
         };
         if better {
-            single = Some((gain, last.price, c, end as u32 - 1));
+            single = Some((gain, u64::from(last.price), c, end as u32 - 1));
         }
     }
     if let Some((gain, price, c, point)) = single {
@@ -153,7 +153,7 @@ fn refill(model: &Model, choice: &mut Choice, from: usize) {
         if model.min_dp[k] > left {
             break; // Nothing from here on fits.
         }
-        if choice.points[inc.class as usize] == inc.from && inc.dp <= left {
+        if choice.points[inc.class as usize] == inc.from && u64::from(inc.dp) <= left {
             choice.apply(inc);
         }
     }
@@ -174,7 +174,7 @@ fn with_break(model: &Model, lp: &Relaxation, brk: usize) -> Option<Choice> {
         let class = inc.class as usize;
         if choice.points[class] == inc.to {
             choice.points[class] = inc.from;
-            choice.spent -= inc.dp;
+            choice.spent -= u64::from(inc.dp);
             choice.reach -= u128::from(inc.dr);
         }
     }
@@ -192,12 +192,15 @@ fn upgrade(model: &Model, choice: &mut Choice) {
         let frontier = model.frontier(c);
         let start = model.classes[c].start as usize;
         let current = choice.points[c] as usize - start;
-        let limit = frontier[current].price + left;
+        let limit = u64::from(frontier[current].price) + left;
         // The next point is the cheapest upgrade: most classes stop here.
-        if frontier.get(current + 1).is_none_or(|p| p.price > limit) {
+        if frontier
+            .get(current + 1)
+            .is_none_or(|p| u64::from(p.price) > limit)
+        {
             continue;
         }
-        let best = frontier.partition_point(|p| p.price <= limit) - 1;
+        let best = frontier.partition_point(|p| u64::from(p.price) <= limit) - 1;
         if best > current {
             choice.switch(&model.points, c, (start + best) as u32);
         }

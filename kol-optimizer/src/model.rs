@@ -12,11 +12,12 @@ use crate::problem::Problem;
 /// Marks "no rate-card item" (the nothing point) or "no node".
 pub(crate) const NONE: u32 = u32::MAX;
 
-/// One undominated option of a class.
+/// One undominated option of a class (16 bytes: a million-item model is mostly these).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Point {
-    pub(crate) price: u64,
     pub(crate) reach: u64,
+    /// In THB: a rate-card price, at most `i32::MAX`.
+    pub(crate) price: u32,
     /// Index of the offer in its (canonical) candidate, or [`NONE`] for "nothing".
     pub(crate) offer: u32,
 }
@@ -33,7 +34,7 @@ impl Point {
     #[allow(clippy::cast_possible_truncation)]
     fn from_key(key: u128) -> Self {
         Self {
-            price: (key >> 96) as u64,
+            price: (key >> 96) as u32,
             reach: u64::MAX - (key >> 32) as u64,
             offer: (key as u32).wrapping_sub(1),
         }
@@ -51,11 +52,12 @@ pub(crate) struct Class {
     pub(crate) end: u32,
 }
 
-/// One step along a class's upper convex hull, from point `from` to point `to`.
+/// One step along a class's upper convex hull, from point `from` to point `to` (24 bytes).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Inc {
-    pub(crate) dp: u64,
     pub(crate) dr: u64,
+    /// The price step, in THB (a difference of two prices, so below 2^31).
+    pub(crate) dp: u32,
     pub(crate) class: u32,
     pub(crate) from: u32,
     pub(crate) to: u32,
@@ -193,7 +195,7 @@ impl Model {
             let class = classes.len() as u32;
             let end = points.len();
             for w in points[start..end].windows(2) {
-                min_step = min_step.min(w[1].price - w[0].price);
+                min_step = min_step.min(u64::from(w[1].price - w[0].price));
             }
             classes.push(Class {
                 candidate: ci as u32,
@@ -224,20 +226,19 @@ impl Model {
 
     /// Every class at its first frontier point (price 0).
     pub(crate) fn base(&self) -> Choice {
-        let points: Vec<u32> = self.classes.iter().map(|c| c.start).collect();
-        let reach = points
-            .iter()
-            .map(|&p| u128::from(self.points[p as usize].reach))
-            .sum();
         Choice {
-            points,
+            points: self.classes.iter().map(|c| c.start).collect(),
             spent: 0,
-            reach,
+            reach: self.base_reach(),
         }
     }
 
-    /// The reach of [`Model::base`].
+    /// The reach of [`Model::base`]: 0 unless some first point is a free item (then read off
+    /// the first points).
     pub(crate) fn base_reach(&self) -> u128 {
+        if !self.free_first {
+            return 0;
+        }
         self.classes
             .iter()
             .map(|c| u128::from(self.points[c.start as usize].reach))
@@ -254,7 +255,7 @@ impl Model {
     pub(crate) fn relaxation_after(&self, mut choice: Choice, from: usize) -> Relaxation {
         for (k, inc) in self.incs.iter().enumerate().skip(from) {
             let left = self.capacity - choice.spent;
-            if inc.dp > left {
+            if u64::from(inc.dp) > left {
                 let frac = u128::from(left) * u128::from(inc.dr) / u128::from(inc.dp);
                 let bound = choice.reach + frac;
                 return Relaxation {
@@ -353,10 +354,10 @@ impl Model {
         for (c, class) in out.classes.iter_mut().enumerate() {
             let (start, end) = (class.start as usize, class.end as usize);
             // Most classes keep every point: one read decides.
-            if self.points[end - 1].price <= capacity {
+            if u64::from(self.points[end - 1].price) <= capacity {
                 continue;
             }
-            let keep = self.points[start..end].partition_point(|p| p.price <= capacity);
+            let keep = self.points[start..end].partition_point(|p| u64::from(p.price) <= capacity);
             affected[c / 64] |= 1 << (c % 64);
             class.end = (start + keep.max(1)) as u32;
             push_hull(
@@ -404,7 +405,7 @@ impl Choice {
     /// Moves a class along one hull increment.
     pub(crate) fn apply(&mut self, inc: &Inc) {
         self.points[inc.class as usize] = inc.to;
-        self.spent += inc.dp;
+        self.spent += u64::from(inc.dp);
         self.reach += u128::from(inc.dr);
     }
 
@@ -413,7 +414,7 @@ impl Choice {
         let from = points[self.points[class] as usize];
         let next = points[to as usize];
         self.points[class] = to;
-        self.spent = self.spent - from.price + next.price;
+        self.spent = self.spent - u64::from(from.price) + u64::from(next.price);
         self.reach = self.reach - u128::from(from.reach) + u128::from(next.reach);
     }
 }
@@ -466,7 +467,7 @@ fn suffix_min_dp_into(incs: &[Inc], out: &mut Vec<u64>) {
     out.clear();
     out.resize(incs.len() + 1, u64::MAX);
     for k in (0..incs.len()).rev() {
-        out[k] = out[k + 1].min(incs[k].dp);
+        out[k] = out[k + 1].min(u64::from(incs[k].dp));
     }
 }
 
@@ -528,8 +529,10 @@ fn sort_increments_by_key(incs: &mut Vec<Inc>, mut keys: Vec<(u32, u32)>) {
     let mut start = 0;
     for end in 1..=keys.len() {
         if end == keys.len() || keys[end].0 != keys[start].0 {
-            if end - start > 1 {
-                sorted[start..end].sort_by(Inc::order);
+            // Equal slopes are already in order (the radix sort is stable): most runs.
+            let run = &mut sorted[start..end];
+            if run.len() > 1 && !run.is_sorted_by(|a, b| a.order(b) == Ordering::Less) {
+                run.sort_by(Inc::order);
             }
             start = end;
         }
@@ -662,7 +665,7 @@ mod tests {
         assert_eq!(a.order(&b), Ordering::Less);
         let mut incs = vec![b, a];
         incs.extend((2..100u32).map(|i| Inc {
-            dp: u64::from(i),
+            dp: i,
             dr: 1_000 * u64::from(i * i),
             class: i,
             from: 0,
@@ -684,14 +687,14 @@ mod tests {
         #[test]
         fn increments_sort_as_the_exact_order(
             slope in 1u64 << 20..1 << 28,
-            raw in proptest::collection::vec((1u64..1 << 30, -2_000i64..2_000), 65..300),
+            raw in proptest::collection::vec((1u32..1 << 30, -2_000i64..2_000), 65..300),
         ) {
             let mut incs: Vec<Inc> = raw
                 .iter()
                 .enumerate()
                 .map(|(i, &(dp, noise))| Inc {
                     dp,
-                    dr: (slope * dp).saturating_add_signed(noise).max(1),
+                    dr: (slope * u64::from(dp)).saturating_add_signed(noise).max(1),
                     class: i as u32,
                     from: 0,
                     to: 1,
