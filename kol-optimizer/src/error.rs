@@ -111,7 +111,8 @@ pub enum OptimizerError {
         /// The budget.
         budget: u64,
     },
-    /// More rate-card items than the solver indexes (`u32::MAX`).
+    /// More rate-card items (or candidates) than the solver indexes (`u32::MAX - 9`: item,
+    /// candidate and item-name indices are `u32`).
     #[error("too many rate-card items: {items} (at most {max})")]
     TooManyItems {
         /// How many were given.

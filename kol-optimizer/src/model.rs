@@ -1,8 +1,9 @@
 //! The solvers' internal form of a [`Problem`]: per KOL, the undominated (price, reach) frontier
 //! with a "nothing" point, its upper convex hull as increments, and the LP relaxation.
 //!
-//! All quantities are integers: prices in THB (`u64`), one point's reach in micro-people (`u64`,
-//! below `2^61`), sums of reach in `u128`. Slopes are compared by cross products in `u128`, never
+//! All quantities are integers: prices in THB (`u32` for one item or step, at most `i32::MAX`;
+//! `u64` for sums and budgets), one point's reach in micro-people (`u64`, below `2^61`), sums of
+//! reach in `u128`. Slopes are compared by cross products in `u128`, never
 //! by division.
 
 use std::cmp::Ordering;
@@ -334,12 +335,14 @@ impl Model {
         out
     }
 
-    /// Makes `out` this model at a lower budget, reusing `out`'s buffers (a frontier lowers
-    /// the shared model point after point: no fresh pages to fault in each time). The classes
-    /// with points the budget cannot buy lose them and get the hull of what is left; the other
-    /// classes' increments keep their sorted order, merged with the new ones. `O(n)` for the
-    /// copy plus the affected classes' own work, where a build sorts everything. A class left
-    /// with only its first point stays (it adds nothing).
+    /// Makes `out` this model at a lower budget, reusing `out`'s buffers for its classes,
+    /// increments and suffix minima (a frontier lowers the shared model point after point, so
+    /// those pages are faulted in once). The classes with points the budget cannot buy lose
+    /// them and get the hull of what is left, sorted as a build sorts; the other classes'
+    /// increments keep their sorted order, merged with the new ones. `O(n)` for the copy plus
+    /// the affected classes' own work: a budget just below the dearest item affects a few
+    /// classes, a budget near 0 most of them (but leaves them few points). A class left with
+    /// only its first point stays (it adds nothing).
     ///
     /// `min_step` stays this model's: lowering only drops frontier points, so it is at most
     /// the lowered model's, which is all the upgrade pass needs.
@@ -368,7 +371,7 @@ impl Model {
                 &mut extra,
             );
         }
-        extra.sort_by(Inc::order);
+        sort_increments(&mut extra);
         out.incs.clear();
         out.incs.reserve(self.incs.len());
         let mut new = extra.into_iter().peekable();
@@ -497,7 +500,6 @@ fn slope_key(inc: &Inc) -> u32 {
 }
 
 /// Sorts increments exactly by [`Inc::order`].
-#[cfg(test)]
 fn sort_increments(incs: &mut Vec<Inc>) {
     let keys = incs
         .iter()
@@ -588,38 +590,72 @@ fn radix_sort(items: &mut Vec<(u32, u32)>) {
 mod tests {
     use super::*;
 
+    /// Asserts that `lowered` is `built` (the model built at the same budget) in every way a
+    /// solver can see.
+    fn assert_same_model(built: &Model, lowered: &Model, what: &str) {
+        use crate::greedy;
+        let (a, b) = (built.relaxation(), lowered.relaxation());
+        assert_eq!(a.bound, b.bound, "{what}");
+        let (ga, gb) = (greedy::max_reach(built, &a), greedy::max_reach(lowered, &b));
+        assert_eq!((ga.reach, ga.spent), (gb.reach, gb.spent), "{what}");
+        // The same items booked (classes are numbered alike, but a build drops the KOLs with
+        // nothing affordable, which a lowered model keeps).
+        let booked = |m: &Model, c: &Choice| -> Vec<(u32, u32)> {
+            (m.classes.iter().zip(&c.points))
+                .map(|(class, &p)| (class.candidate, m.points[p as usize].offer))
+                .filter(|&(_, offer)| offer != NONE)
+                .collect()
+        };
+        assert_eq!(booked(built, &ga), booked(lowered, &gb), "{what}");
+        assert!(lowered.min_step <= built.min_step, "{what}");
+        assert_eq!(
+            (
+                built.capacity,
+                built.filtered,
+                built.budget,
+                built.free_first
+            ),
+            (
+                lowered.capacity,
+                lowered.filtered,
+                lowered.budget,
+                lowered.free_first
+            ),
+            "{what}"
+        );
+        assert_eq!(built.min_dp, lowered.min_dp, "{what}");
+        // The same increments in the same order (the classes a lowered model keeps with nothing
+        // have no increments).
+        let key = |m: &Model, i: &Inc| {
+            let c = m.classes[i.class as usize].candidate;
+            (c, i.dp, i.dr)
+        };
+        let ka: Vec<_> = built.incs.iter().map(|i| key(built, i)).collect();
+        let kb: Vec<_> = lowered.incs.iter().map(|i| key(lowered, i)).collect();
+        assert_eq!(ka, kb, "{what}");
+    }
+
     #[test]
     fn a_lowered_model_is_the_model_built_at_that_budget() {
-        use crate::greedy;
         for seed in 1..4 {
             let problem = Problem::new(crate::instances::thai_market(400, 0.1, seed)).unwrap();
             let top = Model::new(&problem);
             let dearest = top.points.iter().map(|p| p.price).max().unwrap();
-            for share in [0.0, 0.01, 0.1, 0.3, 0.7, 0.99, 1.0] {
-                let budget = (dearest as f64 * share) as u64;
-                let built = Model::at_budget(&problem, budget);
-                let lowered = top.lowered(budget);
-                let (a, b) = (built.relaxation(), lowered.relaxation());
-                assert_eq!(a.bound, b.bound, "seed {seed} budget {budget}");
-                let (ga, gb) = (
-                    greedy::max_reach(&built, &a),
-                    greedy::max_reach(&lowered, &b),
-                );
-                assert_eq!(
-                    (ga.reach, ga.spent),
-                    (gb.reach, gb.spent),
-                    "seed {seed} budget {budget}"
-                );
-                assert!(lowered.min_step <= built.min_step);
-                // The same increments in the same order (classes are numbered alike: the
-                // lowered model keeps classes left with nothing, which have no increments).
-                let key = |m: &Model, i: &Inc| {
-                    let c = m.classes[i.class as usize].candidate;
-                    (c, i.dp, i.dr)
-                };
-                let ka: Vec<_> = built.incs.iter().map(|i| key(&built, i)).collect();
-                let kb: Vec<_> = lowered.incs.iter().map(|i| key(&lowered, i)).collect();
-                assert_eq!(ka, kb, "seed {seed} budget {budget}");
+            let shares = [0.0, 0.01, 0.1, 0.3, 0.7, 0.99, 1.0];
+            let budget = |share: f64| (f64::from(dearest) * share) as u64;
+            for share in shares {
+                let b = budget(share);
+                let built = Model::at_budget(&problem, b);
+                assert_same_model(&built, &top.lowered(b), &format!("seed {seed} budget {b}"));
+            }
+            // One model lowered again and again, budgets up then down: nothing of an earlier
+            // budget stays behind.
+            let mut reused = top.lowered(budget(0.5));
+            for share in shares.into_iter().chain(shares.into_iter().rev()) {
+                let b = budget(share);
+                top.lower_into(b, &mut reused);
+                let built = Model::at_budget(&problem, b);
+                assert_same_model(&built, &reused, &format!("seed {seed} reused at {b}"));
             }
         }
     }
@@ -679,6 +715,43 @@ mod tests {
             incs.iter().map(key).collect::<Vec<_>>(),
             expected.iter().map(key).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn equal_slopes_on_neighbouring_keys_sort_by_class() {
+        // Slopes (B - 3) / 1 and (3B - 9) / 3 are equal, but the first reach is exact and the
+        // second rounds so that its key is one above: the radix sort puts class 1 first, the
+        // tie-break (class) wants class 0 first.
+        let big = (1u64 << 55) + (1 << 35);
+        let a = Inc {
+            dp: 1,
+            dr: big - 3,
+            class: 1,
+            from: 0,
+            to: 1,
+        };
+        let b = Inc {
+            dp: 3,
+            dr: 3 * big - 9,
+            class: 0,
+            from: 0,
+            to: 1,
+        };
+        assert_eq!(slope_key(&a) + 1, slope_key(&b));
+        assert_eq!(b.order(&a), Ordering::Less);
+        let mut incs = vec![b, a];
+        incs.extend((2..100u32).map(|i| Inc {
+            dp: i,
+            dr: 1_000 * u64::from(i * i),
+            class: i,
+            from: 0,
+            to: 1,
+        }));
+        let mut expected = incs.clone();
+        expected.sort_by(Inc::order);
+        sort_increments(&mut incs);
+        let classes = |v: &[Inc]| v.iter().map(|i| i.class).collect::<Vec<_>>();
+        assert_eq!(classes(&incs), classes(&expected));
     }
 
     proptest::proptest! {

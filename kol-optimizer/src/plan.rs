@@ -116,8 +116,9 @@ pub(crate) struct Figures {
 pub(crate) fn assemble(problem: &Problem, model: &Model, choice: &Choice, f: Figures) -> Plan {
     /// Classes looked at together: found without branches, then read.
     const CHUNK: usize = 256;
-    // Room for every class off its first point (the first is "nothing" or a free item): one
-    // allocation, no copies as the plan grows (unless pins or free items need a little more).
+    // Room for every class off its first point (the first is "nothing" or a free item) and
+    // every pin: one allocation, no copies as the plan grows (unless free first items need a
+    // little more).
     let off_first = model
         .classes
         .iter()
@@ -143,11 +144,8 @@ pub(crate) fn assemble(problem: &Problem, model: &Model, choice: &Choice, f: Fig
                 continue;
             }
             let ci = classes[k].candidate as usize;
-            while let Some(&&(pc, po)) = pins.peek()
-                && pc < ci
-            {
+            while let Some(&(pc, po)) = pins.next_if(|&&(pc, _)| pc < ci) {
                 selections.push(selection(problem, pc, po, true));
-                pins.next();
             }
             selections.push(booked(problem, ci, point));
         }
