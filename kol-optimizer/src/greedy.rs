@@ -150,7 +150,7 @@ pub(crate) fn max_reach_with(model: &Model, lp: &Relaxation, singles: Option<&Si
 fn refill(model: &Model, choice: &mut Choice, from: usize) {
     for (k, inc) in model.incs.iter().enumerate().skip(from) {
         let left = model.capacity - choice.spent;
-        if model.min_dp[k] > left {
+        if u64::from(model.min_dp[k]) > left {
             break; // Nothing from here on fits.
         }
         if choice.points[inc.class as usize] == inc.from && u64::from(inc.dp) <= left {

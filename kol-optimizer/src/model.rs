@@ -127,9 +127,9 @@ pub(crate) struct Model {
     pub(crate) free_first: bool,
     /// Increments of every class's hull, sorted by [`Inc::order`].
     pub(crate) incs: Vec<Inc>,
-    /// `min_dp[k]`: the cheapest increment from `k` on (`u64::MAX` past the end), so a fill
+    /// `min_dp[k]`: the cheapest increment from `k` on (`u32::MAX` past the end), so a fill
     /// stops as soon as nothing left can fit.
-    pub(crate) min_dp: Vec<u64>,
+    pub(crate) min_dp: Vec<u32>,
     /// The cheapest move of any class to its next frontier point (`u64::MAX` if none), or less
     /// for a [lowered](Model::lower_into) model: an upgrade pass with less left than this has
     /// nothing to do.
@@ -459,18 +459,18 @@ fn push_hull(
 }
 
 /// Suffix minima of the increments' prices.
-fn suffix_min_dp(incs: &[Inc]) -> Vec<u64> {
+fn suffix_min_dp(incs: &[Inc]) -> Vec<u32> {
     let mut out = Vec::new();
     suffix_min_dp_into(incs, &mut out);
     out
 }
 
 /// [`suffix_min_dp`] into `out`'s buffer.
-fn suffix_min_dp_into(incs: &[Inc], out: &mut Vec<u64>) {
+fn suffix_min_dp_into(incs: &[Inc], out: &mut Vec<u32>) {
     out.clear();
-    out.resize(incs.len() + 1, u64::MAX);
+    out.resize(incs.len() + 1, u32::MAX);
     for k in (0..incs.len()).rev() {
-        out[k] = out[k + 1].min(u64::from(incs[k].dp));
+        out[k] = out[k + 1].min(incs[k].dp);
     }
 }
 
