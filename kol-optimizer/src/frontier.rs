@@ -12,7 +12,8 @@
 //! one index by price (built only if some point needs it), so a point costs a fraction of a
 //! greedy plan. A point below the dearest item gets the shared model lowered to its budget
 //! (the classes with unaffordable points get the hull of what is left, merged into the sorted
-//! increments in O(n)): keeping unaffordable items on the hulls would weaken plan and bound.
+//! increments in O(n)), into one model reused from point to point: keeping unaffordable items
+//! on the hulls would weaken plan and bound.
 //! Exact points, and every point of a problem with side constraints, are solved as problems of
 //! their own.
 //!
