@@ -580,6 +580,113 @@ async fn bad_input_is_refused_and_changes_nothing() {
     assert!(CampaignPeriod::new(day(2), day(1)).is_err());
 }
 
+/// A second client cannot confirm a creator without the agreement behind it: its conversation
+/// in the campaign confirmed, at the same price (migration 10). With it, the confirmation is
+/// accepted, and kol-db reads it back.
+#[tokio::test]
+async fn a_creator_is_confirmed_only_with_its_agreement() {
+    let t = test_db().await;
+    let db = t.db();
+    let a = db.create_kol(&kol(1)).await.unwrap().id;
+    let id = planned_campaign(
+        db,
+        new_campaign("Glow", 100_000, false),
+        &[(a, "tiktok_video", 1_000)],
+    )
+    .await;
+    let conv = negotiate(db, id, a, 1_000).await;
+    let confirm = |price: i64| {
+        format!(
+            "UPDATE campaign_kols SET status = 'confirmed', agreed_price_integer = {price} \
+             WHERE campaign_id = {id} AND kol_id = {a}"
+        )
+    };
+    let refused = |err: DbError| {
+        assert!(
+            matches!(&err, DbError::RuleViolation { constraint, .. } if constraint == "campaign_kols_agreed_in_conversation"),
+            "{err}"
+        );
+    };
+    // Still negotiating: no agreement.
+    refused(t.execute_sql(&confirm(1_000)).await.unwrap_err());
+    // The conversation agreed at 900 THB: not at another price.
+    t.execute_sql(&format!(
+        "UPDATE conversations SET status = 'confirmed', agreed_deliverables = '1 video', \
+         agreed_timeline = 'Dec', agreed_price_integer = 900 WHERE id = {conv}"
+    ))
+    .await
+    .unwrap();
+    refused(t.execute_sql(&confirm(1_000)).await.unwrap_err());
+    let kols = db.campaign_kols(id).await.unwrap();
+    assert_eq!(kols[0].status, CampaignKolStatus::Contacted, "{kols:?}");
+    // At the agreed price: confirmed.
+    assert_eq!(t.execute_sql(&confirm(900)).await.unwrap(), 1);
+    let kols = db.campaign_kols(id).await.unwrap();
+    assert_eq!(kols[0].status, CampaignKolStatus::Confirmed, "{kols:?}");
+    assert_eq!(kols[0].agreed_price.map(|p| p.get()), Some(900), "{kols:?}");
+}
+
+/// A database of migration 9 with a creator confirmed by agreement and one a second client
+/// confirmed without any upgrades to migration 10 with every row kept and both readable; from
+/// then on, only the first kind of confirmation is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_10_keeps_the_confirmations_stored_before_it() {
+    let t = TestDatabase::empty().await.unwrap();
+    let db = t.db();
+    migrate_to(db, "2026-11-29-000009").await.unwrap();
+    let (a, b, c) = (
+        db.create_kol(&kol(1)).await.unwrap().id,
+        db.create_kol(&kol(2)).await.unwrap().id,
+        db.create_kol(&kol(3)).await.unwrap().id,
+    );
+    let id = planned_campaign(
+        db,
+        new_campaign("Glow", 100_000, false),
+        &[(a, "tiktok_video", 1_000)],
+    )
+    .await;
+    let conv = negotiate(db, id, a, 1_000).await;
+    db.agree_terms(conv, terms(1_000)).await.unwrap();
+    negotiate(db, id, b, 2_000).await;
+    negotiate(db, id, c, 3_000).await;
+    let confirm = |kol: KolId, price: i64| {
+        format!(
+            "UPDATE campaign_kols SET status = 'confirmed', agreed_price_integer = {price} \
+             WHERE campaign_id = {id} AND kol_id = {kol}"
+        )
+    };
+    // What migration 9 let a second client write: b confirmed with no agreement.
+    t.execute_sql(&confirm(b, 2_000)).await.unwrap();
+    let tables = ["campaign_kols", "conversations", "messages", "deliverables"];
+    let mut before = Vec::new();
+    for table in tables {
+        before.push(t.count(table).await.unwrap());
+    }
+    let kols_before = db.campaign_kols(id).await.unwrap();
+
+    let applied = db.run_migrations().await.unwrap();
+    assert_eq!(applied, vec!["20261130000010".to_owned()]);
+    let mut after = Vec::new();
+    for table in tables {
+        after.push(t.count(table).await.unwrap());
+    }
+    assert_eq!(after, before, "every row kept");
+    assert_eq!(db.campaign_kols(id).await.unwrap(), kols_before);
+    assert!(
+        kols_before
+            .iter()
+            .filter(|k| k.status == CampaignKolStatus::Confirmed)
+            .count()
+            == 2,
+        "{kols_before:?}"
+    );
+    let err = t.execute_sql(&confirm(c, 3_000)).await.unwrap_err();
+    assert!(
+        matches!(&err, DbError::RuleViolation { constraint, .. } if constraint == "campaign_kols_agreed_in_conversation"),
+        "{err}"
+    );
+}
+
 /// What a second client could write, refused by the database itself.
 #[tokio::test]
 async fn the_database_keeps_the_campaign_rules() {

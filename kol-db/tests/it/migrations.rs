@@ -5,7 +5,7 @@
 use kol_db::testing::TestDatabase;
 
 /// Migrations shipped in `kol-db/migrations`.
-const MIGRATIONS: usize = 9;
+const MIGRATIONS: usize = 10;
 
 const TABLES: [&str; 5] = [
     "kols",
