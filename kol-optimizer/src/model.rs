@@ -678,6 +678,27 @@ mod tests {
         assert_eq!(items, expected);
     }
 
+    /// Sorts `first` (in this order) followed by many increments of far-apart slopes and
+    /// asserts the exact order.
+    fn assert_sorts_exactly(first: Vec<Inc>) {
+        let mut incs = first;
+        incs.extend((2..100u32).map(|i| Inc {
+            dp: i,
+            dr: 1_000 * u64::from(i * i),
+            class: i,
+            from: 0,
+            to: 1,
+        }));
+        let mut expected = incs.clone();
+        expected.sort_by(Inc::order);
+        sort_increments(&mut incs);
+        let key = |i: &Inc| (i.class, i.dp, i.dr);
+        assert_eq!(
+            incs.iter().map(key).collect::<Vec<_>>(),
+            expected.iter().map(key).collect::<Vec<_>>()
+        );
+    }
+
     #[test]
     fn increments_sort_exactly_where_rounding_crosses_a_key() {
         // Slope a = 216172988272213994 / 3 is above slope b = 144115325514809328 / 2, but the
@@ -699,22 +720,7 @@ mod tests {
         };
         assert_eq!(slope_key(&a), slope_key(&b) + 1);
         assert_eq!(a.order(&b), Ordering::Less);
-        let mut incs = vec![b, a];
-        incs.extend((2..100u32).map(|i| Inc {
-            dp: i,
-            dr: 1_000 * u64::from(i * i),
-            class: i,
-            from: 0,
-            to: 1,
-        }));
-        let mut expected = incs.clone();
-        expected.sort_by(Inc::order);
-        sort_increments(&mut incs);
-        let key = |i: &Inc| (i.class, i.dp, i.dr);
-        assert_eq!(
-            incs.iter().map(key).collect::<Vec<_>>(),
-            expected.iter().map(key).collect::<Vec<_>>()
-        );
+        assert_sorts_exactly(vec![b, a]);
     }
 
     #[test]
@@ -739,19 +745,7 @@ mod tests {
         };
         assert_eq!(slope_key(&a) + 1, slope_key(&b));
         assert_eq!(b.order(&a), Ordering::Less);
-        let mut incs = vec![b, a];
-        incs.extend((2..100u32).map(|i| Inc {
-            dp: i,
-            dr: 1_000 * u64::from(i * i),
-            class: i,
-            from: 0,
-            to: 1,
-        }));
-        let mut expected = incs.clone();
-        expected.sort_by(Inc::order);
-        sort_increments(&mut incs);
-        let classes = |v: &[Inc]| v.iter().map(|i| i.class).collect::<Vec<_>>();
-        assert_eq!(classes(&incs), classes(&expected));
+        assert_sorts_exactly(vec![b, a]);
     }
 
     proptest::proptest! {

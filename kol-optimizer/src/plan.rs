@@ -221,26 +221,24 @@ pub(crate) fn assemble_side(problem: &Problem, free: &[(usize, usize)], f: SideF
 /// tables (read in candidate order, they stream through the cache).
 fn selection(problem: &Problem, ci: usize, oi: usize, pinned: bool) -> Selection {
     let at = problem.first[ci] as usize + oi;
-    let (name, price) = problem.labels[at];
-    Selection {
-        kol_id: problem.kol_ids[ci],
-        item: problem.names[name as usize].clone(),
-        price,
-        effective_reach: EffectiveReach::from_micros(u128::from(problem.items[at].1)),
-        pinned,
-    }
+    labelled(problem, ci, at, problem.items[at].1, pinned)
 }
 
 /// [`selection`] of a free class's frontier point (its effective reach read off the point).
 fn booked(problem: &Problem, ci: usize, point: Point) -> Selection {
     let at = problem.first[ci] as usize + point.offer as usize;
+    labelled(problem, ci, at, point.reach, false)
+}
+
+/// The selection of flat item `at` of candidate `ci`, with its effective reach in micro-people.
+fn labelled(problem: &Problem, ci: usize, at: usize, micros: u64, pinned: bool) -> Selection {
     let (name, price) = problem.labels[at];
     Selection {
         kol_id: problem.kol_ids[ci],
         item: problem.names[name as usize].clone(),
         price,
-        effective_reach: EffectiveReach::from_micros(u128::from(point.reach)),
-        pinned: false,
+        effective_reach: EffectiveReach::from_micros(u128::from(micros)),
+        pinned,
     }
 }
 
